@@ -1,0 +1,36 @@
+import { z } from 'zod';
+
+/** A field error inside a problem document. */
+export const fieldErrorSchema = z.object({ field: z.string(), message: z.string() });
+
+/** RFC 9457 problem document, as every error response is shaped. */
+export const problemSchema = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string(),
+    code: z.string().describe('Stable machine-readable error code, e.g. `request.validation`'),
+    errors: z.array(fieldErrorSchema).optional(),
+    requestId: z.string().optional(),
+  })
+  .meta({ id: 'Problem' });
+export type ProblemBody = z.infer<typeof problemSchema>;
+
+/** An opaque id in a path. */
+export const idParams = z.object({ id: z.string().min(1).max(64) });
+
+/** `?limit=&cursor=` of every list. */
+export const pageQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+  cursor: z.string().max(200).optional(),
+});
+export type PageQuery = z.infer<typeof pageQuery>;
+
+/** `{ data, nextCursor }` of every list. */
+export function pageOf<T extends z.ZodType>(item: T) {
+  return z.object({ data: z.array(item), nextCursor: z.string().nullable() });
+}
+
+/** An ISO-8601 UTC timestamp. */
+export const isoTime = z.string().describe('ISO-8601 UTC time');

@@ -1,0 +1,153 @@
+import fs from 'node:fs';
+import swaggerUi from '@fastify/swagger-ui';
+import { z } from 'zod';
+import type { Logger } from 'pino';
+import type { Config } from './config/config.js';
+import { migrateToLatest, openDatabase, type Db } from './db/database.js';
+import { EventBus } from './events/event-bus.js';
+import { createHttpApp, type HttpApp } from './http/app.js';
+import { installGuard, publicOnlyGuard, type RequestGuard } from './http/guard.js';
+import { Metrics } from './http/metrics.js';
+import { defineJob, JobRegistry, type JobDefinition } from './jobs/job-registry.js';
+import { JobQueue } from './jobs/job-queue.js';
+import { Scheduler, type Schedule } from './jobs/scheduler.js';
+import { Worker } from './jobs/worker.js';
+import { createLogger } from './lib/logger.js';
+import { registerEventRoutes } from './modules/events/events.routes.js';
+import { registerSystemRoutes } from './modules/system/system.routes.js';
+import { loadMasterKey, type KeySource } from './secrets/key-store.js';
+import { SecretBox } from './secrets/secret-box.js';
+import { verifyMasterKey } from './secrets/secrets.service.js';
+
+export type Role = 'serve' | 'worker';
+
+export interface AppOptions {
+  role: Role;
+  logger?: Logger;
+  /** Extra job kinds (tests, plugins). */
+  jobs?: JobDefinition[];
+  /** Extra recurring jobs. */
+  schedules?: Schedule[];
+  /** Replaces the request guard (identity wires the real one). */
+  guard?: RequestGuard;
+}
+
+/** Everything a running DevFlow process holds, wired by hand. */
+export interface App {
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly db: Db;
+  readonly box: SecretBox;
+  readonly keySource: KeySource;
+  readonly registry: JobRegistry;
+  readonly queue: JobQueue;
+  readonly bus: EventBus;
+  readonly worker: Worker;
+  readonly scheduler: Scheduler;
+  readonly http: HttpApp | undefined;
+  /** Listens (serve) and starts the worker and scheduler. Returns the bound address for serve. */
+  start(): Promise<string | undefined>;
+  /** Stops claiming jobs, hands leases back, closes HTTP and the database. */
+  stop(): Promise<void>;
+}
+
+export const VERSION: string = (
+  JSON.parse(fs.readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
+
+const DAY = 86_400_000;
+
+function builtinJobs(queue: () => JobQueue, bus: () => EventBus): JobDefinition[] {
+  return [
+    defineJob({
+      name: 'system.prune',
+      payload: z.object({}),
+      maxAttempts: 3,
+      async handler() {
+        const jobs = await queue().prune(7 * DAY);
+        const events = await bus().prune(3 * DAY);
+        return { jobs, events };
+      },
+    }),
+  ];
+}
+
+/** Opens the database, applies migrations, checks the secret key and wires every part for `role`. */
+export async function createApp(config: Config, opts: AppOptions): Promise<App> {
+  const logger = opts.logger ?? createLogger(config.logLevel);
+  const db = openDatabase(config.database);
+  try {
+    await migrateToLatest(db);
+    const { key, source } = loadMasterKey(config.dataDir, config.secretKey);
+    const box = new SecretBox(key);
+    await verifyMasterKey(db, box);
+
+    const registry = new JobRegistry();
+    const queue = new JobQueue(db, registry);
+    const bus = new EventBus(db, logger);
+    for (const job of [...builtinJobs(() => queue, () => bus), ...(opts.jobs ?? [])]) registry.register(job);
+    queue.onEnqueued(() => void bus.signalJobs().catch(() => undefined));
+
+    const worker = new Worker(queue, registry, logger.child({ component: 'worker' }), {
+      concurrency: config.workerConcurrency,
+      leaseMs: config.jobLeaseMs,
+    });
+    bus.onJobsSignal(() => worker.wake());
+    const scheduler = new Scheduler(queue, logger.child({ component: 'scheduler' }), [
+      { name: 'system.prune', cron: '17 3 * * *', job: 'system.prune' },
+      ...(opts.schedules ?? []),
+    ]);
+
+    const metrics = new Metrics();
+    metrics.gauge('devflow_jobs', 'Jobs by status', ['status'], async (g) => {
+      const counts = await queue.countByStatus();
+      for (const [status, n] of Object.entries(counts)) g.set({ status }, n);
+    });
+    metrics.gauge('devflow_worker_busy', 'Jobs running in this process', [], async (g) => {
+      g.set(worker.busy);
+    });
+
+    let http: HttpApp | undefined;
+    if (opts.role === 'serve') {
+      http = await createHttpApp({ logger, trustProxy: config.trustProxy, version: VERSION });
+      metrics.instrument(http);
+      installGuard(http, opts.guard ?? publicOnlyGuard);
+      await http.register(swaggerUi, { routePrefix: '/api/reference', uiConfig: { deepLinking: true } });
+      registerSystemRoutes(http, { db, metrics, version: VERSION });
+      registerEventRoutes(http, { bus, visibleOrganizations: async () => 'all' });
+    }
+
+    let started = false;
+    return {
+      config,
+      logger,
+      db,
+      box,
+      keySource: source,
+      registry,
+      queue,
+      bus,
+      worker,
+      scheduler,
+      http,
+      async start() {
+        await bus.start();
+        worker.start();
+        scheduler.start();
+        started = true;
+        if (http) return http.listen({ host: config.host, port: config.port });
+        return undefined;
+      },
+      async stop() {
+        scheduler.stop();
+        if (started) await worker.stop();
+        if (http) await http.close();
+        await bus.close();
+        await db.destroy();
+      },
+    };
+  } catch (err) {
+    await db.destroy();
+    throw err;
+  }
+}

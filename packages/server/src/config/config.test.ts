@@ -1,0 +1,31 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from './config.js';
+
+describe('loadConfig', () => {
+  it('defaults to SQLite under ./data on 127.0.0.1:3000', () => {
+    const c = loadConfig({});
+    expect(c.host).toBe('127.0.0.1');
+    expect(c.port).toBe(3000);
+    expect(c.database.kind).toBe('sqlite');
+    expect(c.database.kind === 'sqlite' && c.database.file.endsWith('/data/devflow.sqlite')).toBe(true);
+    expect(Object.isFrozen(c)).toBe(true);
+  });
+
+  it('switches to PostgreSQL with DATABASE_URL', () => {
+    const c = loadConfig({ DATABASE_URL: 'postgres://u:p@127.0.0.1:5432/devflow' });
+    expect(c.database).toEqual({ kind: 'postgres', url: 'postgres://u:p@127.0.0.1:5432/devflow' });
+  });
+
+  it('names every bad variable at once', () => {
+    let err: unknown;
+    try {
+      loadConfig({ DEVFLOW_PORT: '70000', DEVFLOW_LOG_LEVEL: 'loud', DEVFLOW_SECRET_KEY: 'short', DATABASE_URL: 'mysql://x' });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ConfigError);
+    const vars = (err as ConfigError).problems.map((p) => p.variable).sort();
+    expect(vars).toEqual(['DATABASE_URL', 'DEVFLOW_LOG_LEVEL', 'DEVFLOW_PORT', 'DEVFLOW_SECRET_KEY']);
+    expect((err as Error).message).toContain('DEVFLOW_PORT');
+  });
+});

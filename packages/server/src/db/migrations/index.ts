@@ -1,0 +1,10 @@
+import type { Migration } from 'kysely';
+import { coreMigration } from './0001-core.js';
+import type { MigrationContext } from './migration-context.js';
+
+/** Every migration, in order; one set for SQLite and PostgreSQL. */
+export function allMigrations(ctx: MigrationContext): Record<string, Migration> {
+  return {
+    '0001-core': coreMigration(ctx),
+  };
+}

@@ -1,0 +1,290 @@
+import type { Generated } from 'kysely';
+
+/**
+ * Row types of every table. Timestamps are ISO-8601 UTC strings and booleans
+ * are 0/1 integers on both SQLite and PostgreSQL, so one code path serves both.
+ * JSON columns hold text written by JSON.stringify.
+ */
+export interface Database {
+  organizations: OrganizationsTable;
+  users: UsersTable;
+  memberships: MembershipsTable;
+  sessions: SessionsTable;
+  api_tokens: ApiTokensTable;
+  ssh_keys: SshKeysTable;
+  servers: ServersTable;
+  projects: ProjectsTable;
+  environments: EnvironmentsTable;
+  environment_servers: EnvironmentServersTable;
+  env_vars: EnvVarsTable;
+  deployments: DeploymentsTable;
+  deployment_steps: DeploymentStepsTable;
+  deployment_log_lines: DeploymentLogLinesTable;
+  releases: ReleasesTable;
+  domains: DomainsTable;
+  certificates: CertificatesTable;
+  audit_events: AuditEventsTable;
+  jobs: JobsTable;
+  events: EventsTable;
+  settings: SettingsTable;
+}
+
+export interface OrganizationsTable {
+  id: string;
+  name: string;
+  require_two_factor: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface UsersTable {
+  id: string;
+  email: string;
+  name: string;
+  password_hash: string;
+  /** Encrypted TOTP secret (secret box), null until enrolment begins. */
+  totp_secret: string | null;
+  totp_enabled: number;
+  /** Last accepted TOTP time step, so a code is never accepted twice. */
+  totp_last_step: number | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface MembershipsTable {
+  id: string;
+  organization_id: string;
+  user_id: string;
+  role: 'owner' | 'admin' | 'developer' | 'viewer';
+  created_at: string;
+}
+
+export interface SessionsTable {
+  /** SHA-256 of the cookie value; the value itself is never stored. */
+  id: string;
+  user_id: string;
+  csrf_token: string;
+  ip: string | null;
+  user_agent: string | null;
+  created_at: string;
+  last_seen_at: string;
+  expires_at: string;
+}
+
+export interface ApiTokensTable {
+  id: string;
+  user_id: string;
+  name: string;
+  prefix: string;
+  token_hash: string;
+  abilities: string;
+  expires_at: string | null;
+  last_used_at: string | null;
+  revoked_at: string | null;
+  created_at: string;
+}
+
+export interface SshKeysTable {
+  id: string;
+  organization_id: string;
+  name: string;
+  public_key: string;
+  fingerprint: string;
+  private_key: string;
+  created_at: string;
+}
+
+export interface ServersTable {
+  id: string;
+  organization_id: string;
+  name: string;
+  host: string;
+  port: number;
+  user: string;
+  ssh_key_id: string;
+  status: 'new' | 'online' | 'unreachable';
+  host_key_fingerprint: string | null;
+  facts: string;
+  last_seen_at: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface ProjectsTable {
+  id: string;
+  organization_id: string;
+  name: string;
+  repository_url: string;
+  framework: string | null;
+  deploy_key_id: string | null;
+  settings: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface EnvironmentsTable {
+  id: string;
+  organization_id: string;
+  project_id: string;
+  name: string;
+  branch: string;
+  strategy: 'release' | 'docker';
+  requires_approval: number;
+  health_check_path: string;
+  keep_releases: number;
+  settings: string;
+  current_release_id: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface EnvironmentServersTable {
+  environment_id: string;
+  server_id: string;
+}
+
+export interface EnvVarsTable {
+  id: string;
+  environment_id: string;
+  key: string;
+  /** Encrypted value (secret box). */
+  value: string;
+  version: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface DeploymentsTable {
+  id: string;
+  organization_id: string;
+  environment_id: string;
+  status: 'queued' | 'awaiting_approval' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+  ref: string | null;
+  commit: string | null;
+  trigger: string;
+  priority: number;
+  release_id: string | null;
+  error: string | null;
+  created_by: string | null;
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+}
+
+export interface DeploymentStepsTable {
+  id: string;
+  deployment_id: string;
+  position: number;
+  name: string;
+  status: 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped' | 'cancelled';
+  started_at: string | null;
+  finished_at: string | null;
+  exit_code: number | null;
+}
+
+export interface DeploymentLogLinesTable {
+  id: Generated<number>;
+  deployment_id: string;
+  seq: number;
+  at: string;
+  step: string;
+  stream: 'stdout' | 'stderr' | 'system';
+  line: string;
+}
+
+export interface ReleasesTable {
+  id: string;
+  environment_id: string;
+  deployment_id: string | null;
+  commit: string;
+  author: string | null;
+  message: string | null;
+  path: string;
+  config_hash: string;
+  status: 'active' | 'inactive' | 'failed' | 'pruned';
+  created_at: string;
+}
+
+export interface DomainsTable {
+  id: string;
+  organization_id: string;
+  environment_id: string;
+  hostname: string;
+  redirect_to: string | null;
+  tls: 'acme' | 'custom' | 'none';
+  verification_token: string;
+  verified_at: string | null;
+  certificate_id: string | null;
+  created_at: string;
+}
+
+export interface CertificatesTable {
+  id: string;
+  organization_id: string;
+  domain_id: string | null;
+  source: 'acme' | 'custom';
+  subject: string;
+  sans: string;
+  issuer: string;
+  not_before: string;
+  not_after: string;
+  certificate_pem: string;
+  chain_pem: string | null;
+  /** Encrypted private key (secret box). */
+  private_key: string;
+  created_at: string;
+}
+
+export interface AuditEventsTable {
+  id: string;
+  organization_id: string | null;
+  actor_type: 'user' | 'token' | 'system' | 'anonymous';
+  actor_id: string | null;
+  action: string;
+  target_type: string | null;
+  target_id: string | null;
+  ip: string | null;
+  user_agent: string | null;
+  diff: string | null;
+  created_at: string;
+}
+
+export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+
+export interface JobsTable {
+  id: string;
+  name: string;
+  payload: string;
+  status: JobStatus;
+  priority: number;
+  run_at: string;
+  attempts: number;
+  max_attempts: number;
+  /** Jobs sharing a key never run at the same time (a unique partial index enforces it). */
+  concurrency_key: string | null;
+  /** Enqueueing twice with the same key is a no-op (used by cron ticks). */
+  dedupe_key: string | null;
+  lease_owner: string | null;
+  lease_until: string | null;
+  cancel_requested: number;
+  last_error: string | null;
+  result: string | null;
+  created_at: string;
+  updated_at: string;
+  finished_at: string | null;
+}
+
+export interface EventsTable {
+  id: Generated<number>;
+  type: string;
+  organization_id: string | null;
+  payload: string;
+  created_at: string;
+}
+
+/** Installation-wide key/value settings (e.g. the secret-key check value). */
+export interface SettingsTable {
+  key: string;
+  value: string;
+  updated_at: string;
+}

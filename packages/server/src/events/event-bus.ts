@@ -1,0 +1,177 @@
+import { EventEmitter } from 'node:events';
+import type pg from 'pg';
+import type { Logger } from 'pino';
+import type { Db } from '../db/database.js';
+import { nowIso } from '../lib/ids.js';
+
+/** An event as stored and streamed: its id orders all events and resumes SSE streams. */
+export interface DevflowEvent {
+  id: number;
+  type: string;
+  organizationId: string | null;
+  payload: unknown;
+  createdAt: string;
+}
+
+export interface NewEvent {
+  type: string;
+  organizationId: string | null;
+  payload: unknown;
+}
+
+const EVENTS_CHANNEL = 'devflow_events';
+const JOBS_CHANNEL = 'devflow_jobs';
+
+/**
+ * Events are rows (so a stream resumes from Last-Event-ID) and notifications:
+ * in process through an emitter; on PostgreSQL through LISTEN/NOTIFY so every
+ * process sees every event and every enqueued job.
+ */
+export class EventBus {
+  private readonly emitter = new EventEmitter();
+  private listener: pg.PoolClient | undefined;
+  private closed = false;
+  private lastSeen = 0;
+
+  constructor(
+    private readonly db: Db,
+    private readonly log: Logger,
+  ) {
+    this.emitter.setMaxListeners(0);
+  }
+
+  /** Connects the LISTEN client on PostgreSQL; a no-op on SQLite. */
+  async start(): Promise<void> {
+    if (this.db.dialect !== 'postgres') return;
+    const last = await this.db.kysely
+      .selectFrom('events')
+      .select((eb) => eb.fn.max('id').as('max'))
+      .executeTakeFirst();
+    this.lastSeen = Number(last?.max ?? 0);
+    await this.listen();
+  }
+
+  private async listen(): Promise<void> {
+    const pool = this.db.pool;
+    if (!pool || this.closed) return;
+    try {
+      const client = await pool.connect();
+      this.listener = client;
+      client.on('notification', (msg) => {
+        if (msg.channel === JOBS_CHANNEL) this.emitter.emit('jobs');
+        if (msg.channel === EVENTS_CHANNEL) void this.catchUp();
+      });
+      client.on('error', (err) => {
+        this.log.warn({ err }, 'event listener connection lost; reconnecting');
+        this.listener = undefined;
+        client.release(err);
+        setTimeout(() => void this.listen(), 1000).unref();
+      });
+      await client.query(`LISTEN ${EVENTS_CHANNEL}`);
+      await client.query(`LISTEN ${JOBS_CHANNEL}`);
+      // Events published while we were not listening are read from the table.
+      await this.catchUp();
+    } catch (err) {
+      if (this.closed) return;
+      this.log.warn({ err }, 'cannot LISTEN; retrying');
+      setTimeout(() => void this.listen(), 1000).unref();
+    }
+  }
+
+  private catching: Promise<void> | undefined;
+  private catchUp(): Promise<void> {
+    // One reader at a time, so events are emitted once each and in order.
+    const run = async () => {
+      const rows = await this.since(this.lastSeen, 1000);
+      for (const e of rows) {
+        this.lastSeen = e.id;
+        this.emitter.emit('event', e);
+      }
+    };
+    this.catching = (this.catching ?? Promise.resolve()).then(run, run).catch((err: unknown) => {
+      this.log.warn({ err }, 'reading events failed');
+    });
+    return this.catching;
+  }
+
+  /** Stores an event and tells every subscriber, in this process and (PostgreSQL) in all others. */
+  async publish(event: NewEvent): Promise<DevflowEvent> {
+    const createdAt = nowIso();
+    const row = await this.db.kysely
+      .insertInto('events')
+      .values({
+        type: event.type,
+        organization_id: event.organizationId,
+        payload: JSON.stringify(event.payload ?? null),
+        created_at: createdAt,
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    const stored: DevflowEvent = { id: Number(row.id), createdAt, ...event };
+    if (this.db.dialect === 'postgres') {
+      await this.db.pool?.query(`SELECT pg_notify($1, $2)`, [EVENTS_CHANNEL, String(stored.id)]);
+    } else {
+      this.emitter.emit('event', stored);
+    }
+    return stored;
+  }
+
+  /** Tells workers in other processes that a job was enqueued. */
+  async signalJobs(): Promise<void> {
+    if (this.db.dialect === 'postgres') await this.db.pool?.query(`SELECT pg_notify($1, '')`, [JOBS_CHANNEL]);
+  }
+
+  /** Calls `fn` for every new event; returns the unsubscribe function. */
+  subscribe(fn: (e: DevflowEvent) => void): () => void {
+    this.emitter.on('event', fn);
+    return () => this.emitter.off('event', fn);
+  }
+
+  /** Calls `fn` when another process enqueued a job. */
+  onJobsSignal(fn: () => void): () => void {
+    this.emitter.on('jobs', fn);
+    return () => this.emitter.off('jobs', fn);
+  }
+
+  /** Stored events after `afterId`, oldest first. */
+  async since(afterId: number, limit = 500): Promise<DevflowEvent[]> {
+    const rows = await this.db.kysely
+      .selectFrom('events')
+      .selectAll()
+      .where('id', '>', afterId)
+      .orderBy('id')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => ({
+      id: Number(r.id),
+      type: r.type,
+      organizationId: r.organization_id,
+      payload: JSON.parse(r.payload) as unknown,
+      createdAt: r.created_at,
+    }));
+  }
+
+  /** Deletes events older than `olderThanMs` (streams resume only within that window). */
+  async prune(olderThanMs: number): Promise<number> {
+    const res = await this.db.kysely
+      .deleteFrom('events')
+      .where('created_at', '<', new Date(Date.now() - olderThanMs).toISOString())
+      .executeTakeFirst();
+    return Number(res.numDeletedRows);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.emitter.removeAllListeners();
+    const l = this.listener;
+    this.listener = undefined;
+    if (l) {
+      try {
+        await l.query(`UNLISTEN *`);
+      } catch {
+        // the connection is going away anyway
+      }
+      l.release();
+    }
+  }
+}

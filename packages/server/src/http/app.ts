@@ -1,0 +1,141 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import fastifySwagger from '@fastify/swagger';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyError } from 'fastify';
+import type { Logger } from 'pino';
+import {
+  hasZodFastifySchemaValidationErrors,
+  isResponseSerializationError,
+  jsonSchemaTransform,
+  jsonSchemaTransformObject,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from 'fastify-type-provider-zod';
+import { AppError, type FieldError } from '../lib/errors.js';
+import type { Access } from './access.js';
+import { PROBLEM_CONTENT_TYPE, problem, statusOfKind } from './problem.js';
+
+/** The Fastify instance every module registers its routes on, typed by zod. */
+export type HttpApp = FastifyInstance<Server, IncomingMessage, ServerResponse, FastifyBaseLogger, ZodTypeProvider>;
+
+export interface HttpOptions {
+  logger: Logger;
+  trustProxy: boolean;
+  version: string;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+
+/** Creates the HTTP edge: zod validation, OpenAPI 3.1, problem+json errors, request ids. */
+export async function createHttpApp(opts: HttpOptions): Promise<HttpApp> {
+  const app = Fastify({
+    loggerInstance: opts.logger as FastifyBaseLogger,
+    trustProxy: opts.trustProxy,
+    bodyLimit: 1024 * 1024,
+    requestIdHeader: false,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    routerOptions: { ignoreTrailingSlash: true },
+  }).withTypeProvider<ZodTypeProvider>();
+
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+
+  app.addHook('onRequest', async (req, reply) => {
+    reply.header('x-request-id', req.id);
+  });
+
+  // Every API route must say who may call it; a route without an access rule is a bug caught at boot.
+  app.addHook('onRoute', (route) => {
+    if (!route.url.startsWith('/api/v1/')) return;
+    const access = (route.config as { access?: Access } | undefined)?.access;
+    if (!access) throw new Error(`Route ${String(route.method)} ${route.url} declares no access rule.`);
+  });
+
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'DevFlow Pro API',
+        version: opts.version,
+        description:
+          'The one public API used by the web dashboard, the CLI and integrations. Errors are application/problem+json.',
+      },
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer', description: 'API token (`dfp_…`)' },
+          session: { type: 'apiKey', in: 'cookie', name: 'devflow_session' },
+        },
+      },
+      security: [{ bearer: [] }, { session: [] }],
+    },
+    transform: jsonSchemaTransform,
+    transformObject: jsonSchemaTransformObject,
+  });
+
+  app.setErrorHandler((err: FastifyError, req, reply) => {
+    const send = (status: number, code: string, detail: string, extra: Record<string, unknown> = {}) =>
+      reply
+        .code(status)
+        .type(PROBLEM_CONTENT_TYPE)
+        .send(problem(status, code, detail, { requestId: req.id, ...extra }));
+
+    if (hasZodFastifySchemaValidationErrors(err)) {
+      const errors: FieldError[] = err.validation.map((v) => ({
+        field: [err.validationContext, ...(v.instancePath ? v.instancePath.split('/').filter(Boolean) : [])]
+          .filter(Boolean)
+          .join('.'),
+        message: v.message ?? 'invalid',
+      }));
+      return send(400, 'request.validation', `The request has invalid fields: ${errors.map((e) => e.field).join(', ')}.`, {
+        errors,
+      });
+    }
+    if (err instanceof AppError) {
+      const status = statusOfKind[err.kind];
+      if (status >= 500) req.log.error({ err }, err.message);
+      return send(status, err.code, err.message, {
+        ...(err.fields.length ? { errors: err.fields } : {}),
+        ...err.meta,
+      });
+    }
+    if (isResponseSerializationError(err)) {
+      req.log.error({ err, issues: err.cause.issues }, 'response did not match its schema');
+      return send(500, 'internal', 'The server produced an invalid response. It has been logged.');
+    }
+    if (err.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || (err.statusCode === 400 && err instanceof SyntaxError)) {
+      return send(400, 'request.malformed_json', 'The request body is not valid JSON.');
+    }
+    if (err.code === 'FST_ERR_CTP_EMPTY_JSON_BODY') {
+      return send(400, 'request.malformed_json', 'The request body is empty but the content type says JSON.');
+    }
+    if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+      return send(415, 'request.unsupported_media_type', 'Send the request body as application/json.');
+    }
+    if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      return send(413, 'request.too_large', 'The request body is larger than 1 MiB.');
+    }
+    if (err.statusCode === 429) {
+      return send(429, 'request.rate_limited', err.message || 'Too many requests; retry later.');
+    }
+    if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
+      return send(err.statusCode, 'request.invalid', err.message);
+    }
+    req.log.error({ err }, 'unhandled error');
+    return send(500, 'internal', 'Something went wrong on the server. It has been logged with the request id.');
+  });
+
+  app.setNotFoundHandler((req, reply) => {
+    reply
+      .code(404)
+      .type(PROBLEM_CONTENT_TYPE)
+      .send(
+        problem(404, 'route.not_found', `No route ${req.method} ${req.url.split('?')[0]}.`, { requestId: req.id }),
+      );
+  });
+
+  return app;
+}

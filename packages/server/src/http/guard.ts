@@ -1,0 +1,25 @@
+import type { FastifyRequest } from 'fastify';
+import { AppError } from '../lib/errors.js';
+import type { Access } from './access.js';
+import type { HttpApp } from './app.js';
+
+/** Decides whether a request may reach its route; throws an AppError (401/403/404) when not. */
+export interface RequestGuard {
+  check(req: FastifyRequest, access: Access): Promise<void>;
+}
+
+/** Until identity is wired in, only public routes answer. */
+export const publicOnlyGuard: RequestGuard = {
+  async check(_req, access) {
+    if (access !== 'public') throw new AppError('unauthenticated', 'auth.required', 'Sign in or send an API token.');
+  },
+};
+
+/** Runs the guard before every handler, with the access rule the route declared. */
+export function installGuard(app: HttpApp, guard: RequestGuard): void {
+  app.addHook('preHandler', async (req) => {
+    const access = req.routeOptions.config.access;
+    if (!access) return; // non-API routes (reference page assets) are public by construction
+    await guard.check(req, access);
+  });
+}

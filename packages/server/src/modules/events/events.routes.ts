@@ -1,0 +1,76 @@
+import type { FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import type { DevflowEvent, EventBus } from '../../events/event-bus.js';
+import type { HttpApp } from '../../http/app.js';
+
+export interface EventsRouteDeps {
+  bus: EventBus;
+  /** Organizations whose events the caller may see; `all` for installation-wide viewers. */
+  visibleOrganizations(req: FastifyRequest): Promise<ReadonlySet<string> | 'all'>;
+  heartbeatMs?: number;
+}
+
+function frame(e: DevflowEvent): string {
+  return `id: ${e.id}\nevent: ${e.type}\ndata: ${JSON.stringify({ ...e })}\n\n`;
+}
+
+/** GET /api/v1/events: Server-Sent Events of what the caller may see, resuming after Last-Event-ID. */
+export function registerEventRoutes(app: HttpApp, deps: EventsRouteDeps): void {
+  app.get(
+    '/api/v1/events',
+    {
+      config: { access: 'authenticated' },
+      schema: {
+        tags: ['events'],
+        summary: 'Live event stream (text/event-stream); resumes from the Last-Event-ID header',
+        querystring: z.object({ lastEventId: z.coerce.number().int().min(0).optional() }),
+        headers: z.object({ 'last-event-id': z.coerce.number().int().min(0).optional() }).loose(),
+      },
+    },
+    async (req, reply) => {
+      const visible = await deps.visibleOrganizations(req);
+      const allowed = (e: DevflowEvent) =>
+        visible === 'all' || (e.organizationId !== null && visible.has(e.organizationId));
+      let last = req.headers['last-event-id'] ?? req.query.lastEventId ?? Number.NaN;
+      reply.hijack();
+      const raw = reply.raw;
+      raw.writeHead(200, {
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-cache, no-transform',
+        connection: 'keep-alive',
+        'x-accel-buffering': 'no',
+        'x-request-id': req.id,
+      });
+      raw.write('retry: 3000\n\n');
+      // Buffer live events while replaying, so none is lost or sent twice.
+      const pending: DevflowEvent[] = [];
+      let replaying = true;
+      const send = (e: DevflowEvent) => {
+        if (e.id <= last || !allowed(e)) return;
+        last = e.id;
+        raw.write(frame(e));
+      };
+      const unsubscribe = deps.bus.subscribe((e) => (replaying ? pending.push(e) : send(e)));
+      const heartbeat = setInterval(() => raw.write(': keep-alive\n\n'), deps.heartbeatMs ?? 15_000);
+      req.raw.on('close', () => {
+        clearInterval(heartbeat);
+        unsubscribe();
+      });
+      if (Number.isFinite(last)) {
+        for (;;) {
+          const batch = await deps.bus.since(last, 500);
+          for (const e of batch) {
+            if (allowed(e)) raw.write(frame(e));
+            last = e.id;
+          }
+          if (batch.length < 500) break;
+        }
+      } else {
+        // A new stream starts now: only events published after the subscription are sent.
+        last = 0;
+      }
+      replaying = false;
+      for (const e of pending) send(e);
+    },
+  );
+}

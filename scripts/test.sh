@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# The whole suite, from a fresh machine: installs and starts what the tests need,
+# then lint, type-check, and every test. `npm test` runs this; so does .ci/run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n== %s\n' "$*"; }
+
+step "dependencies"
+npm ci --no-audit --no-fund
+
+step "services: PostgreSQL"
+bash scripts/postgres.sh
+
+if [ -x lab/up.sh ] || [ -f lab/up.sh ]; then
+  step "services: lab (Docker engine, VPS image)"
+  bash lab/up.sh
+fi
+
+step "build"
+npm run build
+
+step "lint"
+npx eslint .
+
+step "type-check (tests included)"
+npx tsc -p packages/server/tsconfig.test.json
+
+step "tests"
+node scripts/run-tests.mjs
