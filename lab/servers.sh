@@ -7,7 +7,7 @@
 #       and/or $LAB_AUTHORIZED_KEYS. Waits (LAB_SSH_WAIT_SECONDS, default 30) until
 #       sshd sends its banner, then prints the port on stdout.
 #       A stale lab container of the same name is replaced.
-#       $LAB_SERVICES: services the container starts (default "nginx php8.2-fpm").
+#       $LAB_SERVICES: services started besides ssh (default "nginx php8.2-fpm").
 #   lab/servers.sh down NAME...     remove these lab containers (missing ones are fine)
 #   lab/servers.sh down-all         remove every container labelled devflow-lab=1
 #   lab/servers.sh ls               list lab containers
@@ -73,8 +73,11 @@ cmd_up() {
 
   local run_env=(-e "LAB_AUTHORIZED_KEYS=$keys")
   [ -z "${LAB_SERVICES+x}" ] || run_env+=(-e "LAB_SERVICES=$LAB_SERVICES")
-  "$DOCKER" run -d --name "$name" --hostname "${name:0:63}" --label "$LABEL" --init \
-    -p "127.0.0.1:${port}:22" "${run_env[@]}" "$IMAGE" >/dev/null
+  if ! "$DOCKER" run -d --name "$name" --hostname "${name:0:63}" --label "$LABEL" --init \
+    -p "127.0.0.1:${port}:22" "${run_env[@]}" "$IMAGE" >/dev/null; then
+    remove "$name"   # a failed start (e.g. port taken) leaves a "Created" container
+    die "could not start $name${port:+ on 127.0.0.1:$port}"
+  fi
 
   if [ -z "$port" ]; then
     port="$("$DOCKER" port "$name" 22/tcp | sed -n 's/^127\.0\.0\.1:\([0-9]*\)$/\1/p' | head -n1)"

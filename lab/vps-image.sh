@@ -119,8 +119,8 @@ if image_current "$IMAGE" "$FINAL_RECIPE"; then exit 0; fi
 
 WORK=""
 unmount_under() {
-  local root="$1" pass m
-  for pass in 1 2 3; do
+  local root="$1" _pass m
+  for _pass in 1 2 3; do
     mapfile -t mounts < <(awk -v r="$root" '$2 == r || index($2, r "/") == 1 { print $2 }' /proc/self/mounts | sort -r)
     [ "${#mounts[@]}" -eq 0 ] && return 0
     for m in "${mounts[@]}"; do umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true; done

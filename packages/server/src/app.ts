@@ -6,7 +6,7 @@ import type { Config } from './config/config.js';
 import { migrateToLatest, openDatabase, type Db } from './db/database.js';
 import { EventBus } from './events/event-bus.js';
 import { createHttpApp, type HttpApp } from './http/app.js';
-import { installGuard, publicOnlyGuard, type RequestGuard } from './http/guard.js';
+import { installGuard, type RequestGuard } from './http/guard.js';
 import { Metrics } from './http/metrics.js';
 import { defineJob, JobRegistry, type JobDefinition } from './jobs/job-registry.js';
 import { JobQueue } from './jobs/job-queue.js';
@@ -14,6 +14,7 @@ import { Scheduler, type Schedule } from './jobs/scheduler.js';
 import { Worker } from './jobs/worker.js';
 import { createLogger } from './lib/logger.js';
 import { registerEventRoutes } from './modules/events/events.routes.js';
+import { registerIdentity, type Identity } from './modules/identity/identity.module.js';
 import { registerSystemRoutes } from './modules/system/system.routes.js';
 import { loadMasterKey, type KeySource } from './secrets/key-store.js';
 import { SecretBox } from './secrets/secret-box.js';
@@ -28,8 +29,12 @@ export interface AppOptions {
   jobs?: JobDefinition[];
   /** Extra recurring jobs. */
   schedules?: Schedule[];
-  /** Replaces the request guard (identity wires the real one). */
+  /** Replaces identity's guard (tests of the HTTP edge only). */
   guard?: RequestGuard;
+  /** The clock identity uses for sessions, tokens and codes (tests move it). */
+  clock?: () => number;
+  /** Sign-in attempts per IP per minute (default 10). */
+  loginPerMinute?: number;
 }
 
 /** Everything a running DevFlow process holds, wired by hand. */
@@ -45,6 +50,8 @@ export interface App {
   readonly worker: Worker;
   readonly scheduler: Scheduler;
   readonly http: HttpApp | undefined;
+  /** Identity services (serve role only). */
+  readonly identity: Identity | undefined;
   /** Listens (serve) and starts the worker and scheduler. Returns the bound address for serve. */
   start(): Promise<string | undefined>;
   /** Stops claiming jobs, hands leases back, closes HTTP and the database. */
@@ -108,13 +115,31 @@ export async function createApp(config: Config, opts: AppOptions): Promise<App> 
     });
 
     let http: HttpApp | undefined;
+    let identity: Identity | undefined;
     if (opts.role === 'serve') {
       http = await createHttpApp({ logger, trustProxy: config.trustProxy, version: VERSION });
       metrics.instrument(http);
-      installGuard(http, opts.guard ?? publicOnlyGuard);
+      if (opts.guard) {
+        installGuard(http, opts.guard);
+      } else {
+        identity = await registerIdentity(http, {
+          db,
+          box,
+          publicUrl: config.publicUrl,
+          corsOrigins: config.corsOrigins,
+          clock: opts.clock,
+          loginPerMinute: opts.loginPerMinute,
+        });
+      }
       await http.register(swaggerUi, { routePrefix: '/api/reference', uiConfig: { deepLinking: true } });
       registerSystemRoutes(http, { db, metrics, version: VERSION });
-      registerEventRoutes(http, { bus, visibleOrganizations: async () => 'all' });
+      registerEventRoutes(http, {
+        bus,
+        // A replaced guard is for tests of the edge alone; with identity, the stream shows the caller's organizations.
+        visibleOrganizations: opts.guard
+          ? async () => 'all'
+          : async (req) => new Set(req.actor ? req.actor.memberships.keys() : []),
+      });
     }
 
     let started = false;
@@ -130,6 +155,7 @@ export async function createApp(config: Config, opts: AppOptions): Promise<App> 
       worker,
       scheduler,
       http,
+      identity,
       async start() {
         await bus.start();
         worker.start();

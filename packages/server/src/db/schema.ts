@@ -27,6 +27,9 @@ export interface Database {
   jobs: JobsTable;
   events: EventsTable;
   settings: SettingsTable;
+  recovery_codes: RecoveryCodesTable;
+  invitations: InvitationsTable;
+  membership_projects: MembershipProjectsTable;
 }
 
 export interface OrganizationsTable {
@@ -55,9 +58,13 @@ export interface MembershipsTable {
   id: string;
   organization_id: string;
   user_id: string;
-  role: 'owner' | 'admin' | 'developer' | 'viewer';
+  role: Role;
+  /** 1 when the member only sees the projects listed in membership_projects. */
+  project_scoped: Generated<number>;
   created_at: string;
 }
+
+export type Role = 'owner' | 'admin' | 'developer' | 'viewer';
 
 export interface SessionsTable {
   /** SHA-256 of the cookie value; the value itself is never stored. */
@@ -287,4 +294,31 @@ export interface SettingsTable {
   key: string;
   value: string;
   updated_at: string;
+}
+
+export interface RecoveryCodesTable {
+  id: string;
+  user_id: string;
+  /** SHA-256 of the normalised code; the code itself is shown once and never stored. */
+  code_hash: string;
+  used_at: string | null;
+  created_at: string;
+}
+
+export interface InvitationsTable {
+  id: string;
+  organization_id: string;
+  email: string;
+  role: Role;
+  token_hash: string;
+  invited_by: string | null;
+  expires_at: string;
+  accepted_at: string | null;
+  revoked_at: string | null;
+  created_at: string;
+}
+
+export interface MembershipProjectsTable {
+  membership_id: string;
+  project_id: string;
 }

@@ -1,11 +1,35 @@
+import type { Action } from '../core/policy.js';
+
+/** Kinds of resource a route can name; each has a resolver that finds its organization. */
+export type ResourceType =
+  | 'organization'
+  | 'ssh_key'
+  | 'server'
+  | 'project'
+  | 'environment'
+  | 'deployment'
+  | 'domain'
+  | 'certificate'
+  | 'token';
+
+/** Where the resource id is in the request, e.g. `{ type: 'server', in: 'params', key: 'id' }`. */
+export interface ResourceRef {
+  type: ResourceType;
+  in: 'params' | 'body' | 'query';
+  key: string;
+}
+
 /**
  * What a route requires of its caller. Every `/api/v1` route declares one;
  * the app refuses to start with a route that does not.
  * - `public`: anyone (health, login, setup, signed webhooks).
  * - `authenticated`: any signed-in user or token, acting on their own things.
- * - `{ action }`: the central policy decides from role, grants and abilities.
+ * - `{ action, resource? }`: the central policy decides from role, grants and
+ *   token abilities on the named resource's organization; without a resource
+ *   (lists), the caller needs the action in at least one organization and the
+ *   service shows only what the caller may see.
  */
-export type Access = 'public' | 'authenticated' | { action: string; resource?: string };
+export type Access = 'public' | 'authenticated' | { action: Action; resource?: ResourceRef };
 
 declare module 'fastify' {
   interface FastifyContextConfig {

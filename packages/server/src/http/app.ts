@@ -96,6 +96,7 @@ export async function createHttpApp(opts: HttpOptions): Promise<HttpApp> {
     }
     if (err instanceof AppError) {
       const status = statusOfKind[err.kind];
+      if (typeof err.meta.retryAfter === 'number') reply.header('retry-after', String(err.meta.retryAfter));
       if (status >= 500) req.log.error({ err }, err.message);
       return send(status, err.code, err.message, {
         ...(err.fields.length ? { errors: err.fields } : {}),

@@ -28,6 +28,8 @@ export function loadMasterKey(dataDir: string, envKey: string | undefined): { ke
 /** Replaces the key file atomically (temp file + rename), keeping mode 0600. */
 export function writeKeyFile(file: string, keyBase64: string): void {
   const tmp = `${file}.new`;
-  fs.writeFileSync(tmp, keyBase64 + '\n', { mode: 0o600 });
+  // A leftover temp file keeps its old mode on rewrite: remove it so the key is never written world-readable.
+  fs.rmSync(tmp, { force: true });
+  fs.writeFileSync(tmp, keyBase64 + '\n', { flag: 'wx', mode: 0o600 });
   fs.renameSync(tmp, file);
 }

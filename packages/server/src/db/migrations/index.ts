@@ -1,10 +1,12 @@
 import type { Migration } from 'kysely';
 import { coreMigration } from './0001-core.js';
+import { identityMigration } from './0002-identity.js';
 import type { MigrationContext } from './migration-context.js';
 
 /** Every migration, in order; one set for SQLite and PostgreSQL. */
 export function allMigrations(ctx: MigrationContext): Record<string, Migration> {
   return {
     '0001-core': coreMigration(ctx),
+    '0002-identity': identityMigration(),
   };
 }

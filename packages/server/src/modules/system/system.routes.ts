@@ -26,7 +26,7 @@ export function registerSystemRoutes(app: HttpApp, deps: { db: Db; metrics: Metr
   app.get(
     '/metrics',
     {
-      config: { access: { action: 'metrics:read' } },
+      config: { access: { action: 'metrics.read' } },
       schema: { tags: ['system'], summary: 'Prometheus metrics (process, HTTP, queue)', hide: true },
     },
     async (_req, reply) => {

@@ -1,0 +1,136 @@
+import { z } from 'zod';
+import { isoTime } from './common.js';
+
+export const roleSchema = z.enum(['owner', 'admin', 'developer', 'viewer']);
+export type RoleName = z.infer<typeof roleSchema>;
+export const abilitySchema = z.enum(['read', 'write', 'deploy', 'secrets:read', 'admin', 'metrics:read']);
+
+const email = z.email().max(254).transform((e) => e.toLowerCase());
+const password = z.string().min(1).max(256);
+
+export const userSchema = z
+  .object({ id: z.string(), email: z.string(), name: z.string(), twoFactorEnabled: z.boolean(), createdAt: isoTime })
+  .meta({ id: 'User' });
+
+export const membershipSummarySchema = z.object({
+  organizationId: z.string(),
+  organizationName: z.string(),
+  role: roleSchema,
+  requireTwoFactor: z.boolean(),
+});
+
+export const setupBody = z.object({
+  email,
+  password,
+  name: z.string().trim().min(1).max(100),
+  organizationName: z.string().trim().min(1).max(100),
+});
+
+export const loginBody = z.object({
+  email: z.string().max(254).transform((e) => e.trim().toLowerCase()),
+  password,
+  totp: z.string().regex(/^\d{6}$/, 'six digits').optional(),
+  recoveryCode: z.string().min(6).max(40).optional(),
+});
+
+export const sessionResponse = z.object({ user: userSchema, csrfToken: z.string() });
+
+export const meResponse = z.object({
+  user: userSchema,
+  csrfToken: z.string().nullable(),
+  memberships: z.array(membershipSummarySchema),
+  via: z.enum(['session', 'token']),
+  twoFactorRequired: z.boolean().describe('An organization requires 2FA and this user has not enrolled'),
+});
+
+export const changePasswordBody = z.object({ currentPassword: password, newPassword: password });
+
+export const totpBeginResponse = z.object({ secret: z.string(), otpauthUrl: z.string() });
+export const totpConfirmBody = z.object({ code: z.string().regex(/^\d{6}$/, 'six digits') });
+export const totpConfirmResponse = z.object({ recoveryCodes: z.array(z.string()) });
+export const totpDisableBody = z.object({ password, code: z.string().regex(/^\d{6}$/, 'six digits') });
+
+export const tokenSchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    prefix: z.string(),
+    abilities: z.array(abilitySchema),
+    expiresAt: isoTime.nullable(),
+    lastUsedAt: isoTime.nullable(),
+    createdAt: isoTime,
+  })
+  .meta({ id: 'ApiToken' });
+export const tokenCreateBody = z.object({
+  name: z.string().trim().min(1).max(100),
+  abilities: z.array(abilitySchema).min(1),
+  expiresAt: z.iso.datetime().optional(),
+});
+export const tokenCreatedResponse = tokenSchema.extend({ token: z.string().describe('Shown once; store it now') });
+
+export const organizationSchema = z
+  .object({ id: z.string(), name: z.string(), requireTwoFactor: z.boolean(), role: roleSchema, createdAt: isoTime })
+  .meta({ id: 'Organization' });
+export const organizationCreateBody = z.object({ name: z.string().trim().min(1).max(100) });
+export const organizationUpdateBody = z.object({
+  name: z.string().trim().min(1).max(100).optional(),
+  requireTwoFactor: z.boolean().optional(),
+});
+
+export const memberSchema = z
+  .object({
+    userId: z.string(),
+    email: z.string(),
+    name: z.string(),
+    role: roleSchema,
+    twoFactorEnabled: z.boolean(),
+    projectIds: z.array(z.string()).nullable().describe('null: every project'),
+    createdAt: isoTime,
+  })
+  .meta({ id: 'Member' });
+export const memberAddBody = z.object({ email, role: roleSchema, projectIds: z.array(z.string()).nullable().optional() });
+export const memberUpdateBody = z.object({
+  role: roleSchema.optional(),
+  projectIds: z.array(z.string()).nullable().optional(),
+});
+export const memberParams = z.object({ id: z.string().min(1).max(64), userId: z.string().min(1).max(64) });
+
+export const invitationCreateBody = z.object({ email, role: roleSchema });
+export const invitationSchema = z.object({
+  id: z.string(),
+  email: z.string(),
+  role: roleSchema,
+  expiresAt: isoTime,
+  url: z.string().optional().describe('Only in the create response: the single-use link'),
+});
+export const invitationAcceptBody = z.object({
+  token: z.string().min(10).max(200),
+  name: z.string().trim().min(1).max(100).optional(),
+  password: password.optional(),
+});
+
+export const auditEventSchema = z
+  .object({
+    id: z.string(),
+    organizationId: z.string().nullable(),
+    actorType: z.enum(['user', 'token', 'system', 'anonymous']),
+    actorId: z.string().nullable(),
+    actorEmail: z.string().nullable(),
+    action: z.string(),
+    targetType: z.string().nullable(),
+    targetId: z.string().nullable(),
+    ip: z.string().nullable(),
+    userAgent: z.string().nullable(),
+    diff: z.unknown().nullable(),
+    createdAt: isoTime,
+  })
+  .meta({ id: 'AuditEvent' });
+export const auditQuery = z.object({
+  organizationId: z.string().max(64).optional(),
+  actor: z.string().max(254).optional().describe('user id, token id or email'),
+  action: z.string().max(100).optional().describe('exact action, or a prefix ending in `.` (e.g. `auth.`)'),
+  from: z.iso.datetime().optional(),
+  to: z.iso.datetime().optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+  cursor: z.string().max(200).optional(),
+});

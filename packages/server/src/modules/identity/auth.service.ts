@@ -1,0 +1,216 @@
+import type { Selectable } from 'kysely';
+import type { Db } from '../../db/database.js';
+import type { UsersTable } from '../../db/schema.js';
+import { AppError, conflict, invalid } from '../../lib/errors.js';
+import { newId } from '../../lib/ids.js';
+import type { SecretBox } from '../../secrets/secret-box.js';
+import type { RequestContext } from './actor.js';
+import type { AuditLog } from './audit.service.js';
+import { checkPasswordPolicy, dummyHash, hashPassword, verifyPassword } from './passwords.js';
+import { normaliseRecoveryCode, sha256 } from './secret-tokens.js';
+import type { SessionStore } from './sessions.js';
+import { FailureThrottle } from './throttle.js';
+import { matchTotpStep } from './totp.js';
+
+export type UserRow = Selectable<UsersTable>;
+
+/** The public shape of a user. */
+export function presentUser(u: UserRow) {
+  return { id: u.id, email: u.email, name: u.name, twoFactorEnabled: !!u.totp_enabled, createdAt: u.created_at };
+}
+
+const invalidCredentials = () =>
+  new AppError('unauthenticated', 'auth.invalid_credentials', 'The email or password is wrong.');
+
+/** First-run setup, sign-in with password and second factor, sign-out, password changes. */
+export class AuthService {
+  /** Failed sign-ins per account: 10 in 15 minutes, then 429 until the window moves. */
+  readonly accountThrottle: FailureThrottle;
+
+  constructor(
+    private readonly db: Db,
+    private readonly box: SecretBox,
+    private readonly sessions: SessionStore,
+    private readonly audit: AuditLog,
+    private readonly clock: () => number,
+  ) {
+    this.accountThrottle = new FailureThrottle(10, 15 * 60_000, clock);
+  }
+
+  private now(): string {
+    return new Date(this.clock()).toISOString();
+  }
+
+  /**
+   * Creates a user who owns a new organization. With `firstRunOnly`, refuses
+   * once any user exists (the setup endpoint); the CLI may add more admins.
+   */
+  async createAdmin(
+    ctx: RequestContext,
+    input: { email: string; password: string; name: string; organizationName: string },
+    opts: { firstRunOnly: boolean },
+  ): Promise<{ user: UserRow; organizationId: string }> {
+    checkPasswordPolicy(input.password, 'password', input.email);
+    const passwordHash = await hashPassword(input.password);
+    const now = this.now();
+    const user: UserRow = {
+      id: newId('usr'),
+      email: input.email.toLowerCase(),
+      name: input.name,
+      password_hash: passwordHash,
+      totp_secret: null,
+      totp_enabled: 0,
+      totp_last_step: null,
+      created_at: now,
+      updated_at: now,
+    };
+    const organizationId = newId('org');
+    await this.db.kysely.transaction().execute(async (trx) => {
+      if (opts.firstRunOnly) {
+        const any = await trx.selectFrom('users').select('id').limit(1).executeTakeFirst();
+        if (any) throw conflict('auth.setup_done', 'DevFlow is already set up. Sign in instead.');
+      }
+      const taken = await trx.selectFrom('users').select('id').where('email', '=', user.email).executeTakeFirst();
+      if (taken) throw conflict('user.email_taken', `A user with email ${user.email} exists already.`);
+      await trx.insertInto('users').values(user).execute();
+      await trx
+        .insertInto('organizations')
+        .values({ id: organizationId, name: input.organizationName, require_two_factor: 0, created_at: now, updated_at: now })
+        .execute();
+      await trx
+        .insertInto('memberships')
+        .values({ id: newId('mem'), organization_id: organizationId, user_id: user.id, role: 'owner', created_at: now })
+        .execute();
+    });
+    await this.audit.record(ctx, {
+      action: opts.firstRunOnly ? 'auth.setup' : 'user.create',
+      organizationId,
+      targetType: 'user',
+      targetId: user.id,
+      diff: { email: user.email, organizationName: input.organizationName },
+      actor: ctx.actor ? undefined : { type: 'system', id: null },
+    });
+    return { user, organizationId };
+  }
+
+  /**
+   * Signs in with email and password, and the second factor when enrolled.
+   * Wrong password and unknown email answer the same, in the same time.
+   */
+  async login(
+    ctx: RequestContext,
+    input: { email: string; password: string; totp?: string; recoveryCode?: string },
+  ): Promise<{ user: UserRow; cookie: string; csrfToken: string }> {
+    const email = input.email.toLowerCase();
+    this.accountThrottle.check(email);
+    const user = await this.db.kysely.selectFrom('users').selectAll().where('email', '=', email).executeTakeFirst();
+    const ok = await verifyPassword(user?.password_hash ?? (await dummyHash()), input.password);
+    if (!user || !ok) {
+      this.accountThrottle.fail(email);
+      await this.audit.record(ctx, {
+        action: 'auth.login_failed',
+        targetType: 'user',
+        targetId: user?.id ?? null,
+        diff: { email, reason: 'invalid_credentials' },
+      });
+      throw invalidCredentials();
+    }
+    if (user.totp_enabled) {
+      if (!input.totp && !input.recoveryCode) {
+        throw new AppError('unauthenticated', 'auth.totp_required', 'Enter the 6-digit code from your authenticator app, or a recovery code.');
+      }
+      const passed = input.totp ? await this.acceptTotp(user, input.totp) : await this.useRecoveryCode(ctx, user, input.recoveryCode ?? '');
+      if (!passed) {
+        this.accountThrottle.fail(email);
+        await this.audit.record(ctx, {
+          action: 'auth.login_failed',
+          targetType: 'user',
+          targetId: user.id,
+          actor: { type: 'user', id: user.id },
+          diff: { email, reason: input.totp ? 'invalid_totp' : 'invalid_recovery_code' },
+        });
+        throw new AppError('unauthenticated', 'auth.invalid_second_factor', 'The code is wrong, expired or was already used.');
+      }
+    }
+    this.accountThrottle.reset(email);
+    const { cookie, csrfToken } = await this.sessions.create(user.id, ctx.ip, ctx.userAgent);
+    await this.audit.record(ctx, {
+      action: 'auth.login',
+      targetType: 'user',
+      targetId: user.id,
+      actor: { type: 'user', id: user.id },
+      diff: { method: user.totp_enabled ? (input.totp ? 'password+totp' : 'password+recovery_code') : 'password' },
+    });
+    return { user, cookie, csrfToken };
+  }
+
+  /**
+   * Accepts a TOTP code once: the step it belongs to must be newer than the last
+   * accepted one, enforced by a conditional UPDATE so two requests cannot both win.
+   */
+  async acceptTotp(user: UserRow, code: string): Promise<boolean> {
+    if (!user.totp_secret) return false;
+    const step = matchTotpStep(this.box.decrypt(user.totp_secret), code, this.clock());
+    if (step === undefined) return false;
+    const res = await this.db.kysely
+      .updateTable('users')
+      .set({ totp_last_step: step })
+      .where('id', '=', user.id)
+      .where((eb) => eb.or([eb('totp_last_step', 'is', null), eb('totp_last_step', '<', step)]))
+      .executeTakeFirst();
+    return Number(res.numUpdatedRows) === 1;
+  }
+
+  private async useRecoveryCode(ctx: RequestContext, user: UserRow, code: string): Promise<boolean> {
+    const res = await this.db.kysely
+      .updateTable('recovery_codes')
+      .set({ used_at: this.now() })
+      .where('user_id', '=', user.id)
+      .where('code_hash', '=', sha256(normaliseRecoveryCode(code)))
+      .where('used_at', 'is', null)
+      .executeTakeFirst();
+    const used = Number(res.numUpdatedRows) === 1;
+    if (used) {
+      await this.audit.record(ctx, { action: 'auth.recovery_code_used', targetType: 'user', targetId: user.id, actor: { type: 'user', id: user.id } });
+    }
+    return used;
+  }
+
+  /** Ends the current session. */
+  async logout(ctx: RequestContext): Promise<void> {
+    const sessionId = ctx.actor?.sessionId;
+    if (!sessionId) return;
+    await this.sessions.revoke(sessionId);
+    await this.audit.record(ctx, { action: 'auth.logout', targetType: 'user', targetId: ctx.actor?.userId ?? null });
+  }
+
+  /** Changes the password after checking the current one; every other session ends. */
+  async changePassword(ctx: RequestContext, currentPassword: string, newPassword: string): Promise<void> {
+    const actor = ctx.actor;
+    if (!actor) throw invalidCredentials();
+    this.accountThrottle.check(actor.email);
+    const user = await this.db.kysely.selectFrom('users').selectAll().where('id', '=', actor.userId).executeTakeFirstOrThrow();
+    if (!(await verifyPassword(user.password_hash, currentPassword))) {
+      this.accountThrottle.fail(actor.email);
+      throw invalid('auth.wrong_password', 'The current password is wrong.', [{ field: 'body.currentPassword', message: 'wrong password' }]);
+    }
+    checkPasswordPolicy(newPassword, 'body.newPassword', user.email);
+    await this.db.kysely
+      .updateTable('users')
+      .set({ password_hash: await hashPassword(newPassword), updated_at: this.now() })
+      .where('id', '=', user.id)
+      .execute();
+    const revoked = await this.sessions.revokeAllOf(user.id, actor.sessionId);
+    await this.audit.record(ctx, { action: 'auth.password_changed', targetType: 'user', targetId: user.id, diff: { sessionsRevoked: revoked } });
+  }
+
+  /** Verifies a user's password (for sensitive changes such as disabling 2FA). */
+  async checkPassword(userId: string, password: string): Promise<boolean> {
+    const user = await this.db.kysely.selectFrom('users').select('password_hash').where('id', '=', userId).executeTakeFirst();
+    return !!user && (await verifyPassword(user.password_hash, password));
+  }
+
+  async getUser(userId: string): Promise<UserRow> {
+    return this.db.kysely.selectFrom('users').selectAll().where('id', '=', userId).executeTakeFirstOrThrow();
+  }
+}

@@ -1,0 +1,39 @@
+import { AppError } from '../../lib/errors.js';
+
+/**
+ * Counts failures per key in a sliding window (in memory, per process) and
+ * refuses with 429 and a retry time once the limit is reached.
+ */
+export class FailureThrottle {
+  private readonly hits = new Map<string, number[]>();
+
+  constructor(
+    private readonly limit: number,
+    private readonly windowMs: number,
+    private readonly clock: () => number = Date.now,
+  ) {}
+
+  /** Throws `rate_limited` when `key` has used up its failures. */
+  check(key: string): void {
+    const now = this.clock();
+    const recent = (this.hits.get(key) ?? []).filter((t) => t > now - this.windowMs);
+    this.hits.set(key, recent);
+    if (recent.length >= this.limit) {
+      const retryAfter = Math.max(1, Math.ceil(((recent[0] ?? now) + this.windowMs - now) / 1000));
+      throw new AppError('rate_limited', 'auth.too_many_attempts', `Too many failed attempts. Try again in ${retryAfter} seconds.`, {
+        meta: { retryAfter },
+      });
+    }
+  }
+
+  fail(key: string): void {
+    const list = this.hits.get(key) ?? [];
+    list.push(this.clock());
+    this.hits.set(key, list);
+    if (this.hits.size > 50_000) this.hits.clear(); // bound memory under a spray of keys
+  }
+
+  reset(key: string): void {
+    this.hits.delete(key);
+  }
+}

@@ -1,0 +1,19 @@
+import { api } from './client';
+import type { AuditEvent, AuditFilter, Invitation, Member, Page, Role } from './types';
+
+const org = (id: string) => `/api/v1/organizations/${encodeURIComponent(id)}`;
+
+/** Calls about an organization: members, invitations and the audit log. */
+export const organizationsApi = {
+  listMembers: (organizationId: string, cursor?: string, signal?: AbortSignal) =>
+    api.get<Page<Member>>(`${org(organizationId)}/members`, { query: { cursor }, signal }),
+  changeRole: (organizationId: string, userId: string, role: Role) =>
+    api.patch<Member>(`${org(organizationId)}/members/${encodeURIComponent(userId)}`, { role }),
+  removeMember: (organizationId: string, userId: string) =>
+    api.delete<void>(`${org(organizationId)}/members/${encodeURIComponent(userId)}`),
+  invite: (organizationId: string, email: string, role: Role) =>
+    api.post<Invitation>(`${org(organizationId)}/invitations`, { email, role }),
+
+  auditEvents: (filter: AuditFilter, cursor?: string, signal?: AbortSignal) =>
+    api.get<Page<AuditEvent>>('/api/v1/audit-events', { query: { ...filter, cursor, limit: 50 }, signal }),
+};
