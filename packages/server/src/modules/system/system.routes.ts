@@ -27,7 +27,7 @@ export function registerSystemRoutes(app: HttpApp, deps: { db: Db; metrics: Metr
     '/metrics',
     {
       config: { access: { action: 'metrics.read' } },
-      schema: { tags: ['system'], summary: 'Prometheus metrics (process, HTTP, queue)', hide: true },
+      schema: { tags: ['system'], summary: 'Prometheus metrics (process, HTTP, queue)' },
     },
     async (_req, reply) => {
       reply.type(deps.metrics.registry.contentType);

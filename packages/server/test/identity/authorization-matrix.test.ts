@@ -1,0 +1,186 @@
+/**
+ * Walks every operation of the OpenAPI document as anonymous, viewer,
+ * developer, admin and a member of another organization, and checks each
+ * answer against the table below: no 2xx without the right, never a 5xx.
+ * A route missing from the table fails the test, so new routes are covered.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { addMember, createToken, setupOwner, startTestApp, TEST_PASSWORD, type Session, type TestApp } from '../support/app.js';
+
+type Role = 'viewer' | 'developer' | 'admin';
+/** public: anyone; self: any signed-in user, on their own things; a role: that role or higher in the resource's organization. */
+type Min = 'public' | 'self' | Role;
+/** org: the path names a resource of organization A; list: organization-wide list, filtered to what the caller may see. */
+interface Rule {
+  min: Min;
+  scope?: 'org' | 'list';
+}
+
+const matrix: Record<string, Rule> = {
+  'GET /healthz': { min: 'public' },
+  'GET /metrics': { min: 'admin', scope: 'list' },
+  'GET /api/v1/events': { min: 'self' },
+  'POST /api/v1/auth/setup': { min: 'public' },
+  'POST /api/v1/auth/login': { min: 'public' },
+  'POST /api/v1/auth/logout': { min: 'self' },
+  'POST /api/v1/invitations/accept': { min: 'public' },
+  'GET /api/v1/me': { min: 'self' },
+  'POST /api/v1/me/password': { min: 'self' },
+  'POST /api/v1/me/totp': { min: 'self' },
+  'POST /api/v1/me/totp/confirm': { min: 'self' },
+  'DELETE /api/v1/me/totp': { min: 'self' },
+  'GET /api/v1/tokens': { min: 'self' },
+  'POST /api/v1/tokens': { min: 'self' },
+  'DELETE /api/v1/tokens/{id}': { min: 'self' },
+  'GET /api/v1/organizations': { min: 'self' },
+  'POST /api/v1/organizations': { min: 'self' },
+  'GET /api/v1/organizations/{id}': { min: 'viewer', scope: 'org' },
+  'PATCH /api/v1/organizations/{id}': { min: 'admin', scope: 'org' },
+  'GET /api/v1/organizations/{id}/members': { min: 'viewer', scope: 'org' },
+  'POST /api/v1/organizations/{id}/members': { min: 'admin', scope: 'org' },
+  'PATCH /api/v1/organizations/{id}/members/{userId}': { min: 'admin', scope: 'org' },
+  'DELETE /api/v1/organizations/{id}/members/{userId}': { min: 'admin', scope: 'org' },
+  'GET /api/v1/organizations/{id}/invitations': { min: 'admin', scope: 'org' },
+  'POST /api/v1/organizations/{id}/invitations': { min: 'admin', scope: 'org' },
+  'GET /api/v1/audit-events': { min: 'admin', scope: 'list' },
+};
+
+const rank: Record<Role, number> = { viewer: 0, developer: 1, admin: 2 };
+type ActorName = 'anonymous' | 'outsider' | Role;
+
+interface Op {
+  method: string;
+  path: string;
+  key: string;
+  rule: Rule;
+}
+
+function order(op: Op): number {
+  if (op.path === '/api/v1/auth/logout') return 4; // ends the session: always last
+  if (op.method === 'DELETE') return 3;
+  if (op.method === 'GET') return 1;
+  return 2;
+}
+
+describe('authorization matrix over the OpenAPI document', () => {
+  let t: TestApp;
+  let base: string;
+  let owner: Session & { organizationId: string };
+  const sessions = new Map<ActorName, Session | undefined>();
+  const ownTokenIds = new Map<ActorName, string>();
+  let targetUserId: string;
+  let ops: Op[];
+
+  beforeAll(async () => {
+    t = await startTestApp('sqlite', { loginPerMinute: 10_000 });
+    owner = await setupOwner(t);
+    sessions.set('anonymous', undefined);
+    for (const role of ['viewer', 'developer', 'admin'] as const) sessions.set(role, await addMember(t, owner, `${role}@example.test`, role));
+    const target = await addMember(t, owner, 'target@example.test', 'viewer');
+    targetUserId = target.userId;
+    // A member of another organization only: invited there by its own owner.
+    const otherOrg = await t.request('POST', '/api/v1/organizations', { session: owner, body: { name: 'Other' } });
+    const outsider = await addMember(t, { ...owner, organizationId: String(otherOrg.json.id) }, 'outsider@example.test', 'owner');
+    sessions.set('outsider', outsider);
+    for (const [name, s] of sessions) {
+      if (!s) continue;
+      await createToken(t, s, ['read']);
+      const list = await t.request('GET', '/api/v1/tokens', { session: s });
+      ownTokenIds.set(name, String(list.json.data?.[0]?.id));
+    }
+    // The owner also belongs to "Other"; remove that so the outsider's organization is theirs alone.
+    await t.request('DELETE', `/api/v1/organizations/${String(otherOrg.json.id)}/members/${owner.userId}`, { session: outsider });
+
+    base = (await t.app.http?.listen({ host: '127.0.0.1', port: 0 })) ?? '';
+    const doc = (await (await fetch(`${base}/api/v1/openapi.json`)).json()) as { paths: Record<string, Record<string, unknown>> };
+    ops = [];
+    for (const [path, item] of Object.entries(doc.paths)) {
+      for (const method of Object.keys(item)) {
+        if (!['get', 'post', 'put', 'patch', 'delete'].includes(method)) continue;
+        const key = `${method.toUpperCase()} ${path}`;
+        ops.push({ method: method.toUpperCase(), path, key, rule: matrix[key] as Rule });
+      }
+    }
+    ops.sort((a, b) => order(a) - order(b));
+  });
+  afterAll(async () => t?.close());
+
+  it('has an expectation for every operation in the OpenAPI document', () => {
+    const missing = ops.filter((o) => !o.rule).map((o) => o.key);
+    expect(missing, 'add these routes to the matrix with the role they need').toEqual([]);
+    const stale = Object.keys(matrix).filter((k) => !ops.some((o) => o.key === k));
+    expect(stale, 'the matrix names routes the API no longer has').toEqual([]);
+  });
+
+  function urlFor(op: Op, actor: ActorName): string {
+    return op.path.replace(/\{(\w+)\}/g, (_m, name: string) => {
+      if (op.path.startsWith('/api/v1/tokens/')) return ownTokenIds.get(actor) ?? 'tok_none';
+      if (name === 'userId') return targetUserId;
+      if (op.path.startsWith('/api/v1/organizations/')) return owner.organizationId;
+      throw new Error(`no fixture for {${name}} in ${op.key}: add one to the matrix test`);
+    });
+  }
+
+  async function send(op: Op, actor: ActorName): Promise<{ status: number; text: string }> {
+    const s = sessions.get(actor);
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (s) {
+      headers.cookie = `devflow_session=${s.cookie}`;
+      headers['x-csrf-token'] = s.csrfToken;
+    }
+    let body: string | undefined;
+    if (op.method !== 'GET') {
+      headers['content-type'] = 'application/json';
+      body = '{}';
+    }
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), 5000);
+    try {
+      const res = await fetch(base + urlFor(op, actor), { method: op.method, headers, body, signal: controller.signal });
+      // Streams (SSE) stay open: the status is what counts.
+      const text = res.headers.get('content-type')?.startsWith('text/event-stream') ? '' : await res.text();
+      controller.abort();
+      return { status: res.status, text };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async function auditCount(): Promise<number> {
+    const row = await t.app.db.kysely.selectFrom('audit_events').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst();
+    return Number(row?.n ?? 0);
+  }
+
+  function expected(rule: Rule, actor: ActorName): 'allow' | 401 | 403 | 404 {
+    if (rule.min === 'public') return 'allow';
+    if (actor === 'anonymous') return 401;
+    if (rule.min === 'self') return 'allow';
+    if (actor === 'outsider') return rule.scope === 'org' ? 404 : 'allow';
+    return rank[actor] >= rank[rule.min] ? 'allow' : 403;
+  }
+
+  it.each(['anonymous', 'outsider', 'viewer', 'developer', 'admin'] as const)('as %s', async (actor) => {
+    const failures: string[] = [];
+    for (const op of ops) {
+      if (!op.rule) continue;
+      const auditBefore = await auditCount();
+      const { status, text } = await send(op, actor);
+      if (op.method !== 'GET' && status < 300 && (await auditCount()) === auditBefore) {
+        failures.push(`${op.key}: changed something (${status}) without an audit row`);
+      }
+      const want = expected(op.rule, actor);
+      const ok = want === 'allow' ? ![401, 403, 404].includes(status) && status < 500 : status === want;
+      if (!ok) failures.push(`${op.key}: got ${status}, want ${want} ${text.slice(0, 160)}`);
+      if (status >= 500) failures.push(`${op.key}: server error ${status}`);
+      if (actor === 'outsider' && want === 'allow' && status < 300 && text.includes(owner.organizationId)) {
+        failures.push(`${op.key}: leaked organization A to an outsider`);
+      }
+    }
+    expect(failures).toEqual([]);
+  });
+
+  it('keeps the owner able to sign in after the walk', async () => {
+    const res = await t.request('POST', '/api/v1/auth/login', { body: { email: 'owner@example.test', password: TEST_PASSWORD } });
+    expect(res.status).toBe(200);
+  });
+});
