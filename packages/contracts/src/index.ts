@@ -1,3 +1,4 @@
 export * from './common.js';
 export * from './system.js';
 export * from './identity.js';
+export * from './servers.js';

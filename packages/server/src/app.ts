@@ -14,7 +14,9 @@ import { Scheduler, type Schedule } from './jobs/scheduler.js';
 import { Worker } from './jobs/worker.js';
 import { createLogger } from './lib/logger.js';
 import { registerEventRoutes } from './modules/events/events.routes.js';
+import { AuditLog } from './modules/identity/audit.service.js';
 import { registerIdentity, type Identity } from './modules/identity/identity.module.js';
+import { createServersModule, type ServersModule, type ServersModuleOptions } from './modules/servers/servers.module.js';
 import { registerSystemRoutes } from './modules/system/system.routes.js';
 import { loadMasterKey, type KeySource } from './secrets/key-store.js';
 import { SecretBox } from './secrets/secret-box.js';
@@ -35,6 +37,8 @@ export interface AppOptions {
   clock?: () => number;
   /** Sign-in attempts per IP per minute (default 10). */
   loginPerMinute?: number;
+  /** SSH keys and servers: SSH executor, sampling and retention settings. */
+  servers?: ServersModuleOptions;
 }
 
 /** Everything a running DevFlow process holds, wired by hand. */
@@ -52,6 +56,8 @@ export interface App {
   readonly http: HttpApp | undefined;
   /** Identity services (serve role only). */
   readonly identity: Identity | undefined;
+  /** SSH keys, servers, provisioning and metrics. */
+  readonly servers: ServersModule;
   /** Listens (serve) and starts the worker and scheduler. Returns the bound address for serve. */
   start(): Promise<string | undefined>;
   /** Stops claiming jobs, hands leases back, closes HTTP and the database. */
@@ -92,7 +98,8 @@ export async function createApp(config: Config, opts: AppOptions): Promise<App> 
     const registry = new JobRegistry();
     const queue = new JobQueue(db, registry);
     const bus = new EventBus(db, logger);
-    for (const job of [...builtinJobs(() => queue, () => bus), ...(opts.jobs ?? [])]) registry.register(job);
+    const servers = createServersModule({ db, box, bus, queue: () => queue, audit: new AuditLog(db, opts.clock), clock: opts.clock }, opts.servers);
+    for (const job of [...builtinJobs(() => queue, () => bus), ...servers.jobs, ...(opts.jobs ?? [])]) registry.register(job);
     queue.onEnqueued(() => void bus.signalJobs().catch(() => undefined));
 
     const worker = new Worker(queue, registry, logger.child({ component: 'worker' }), {
@@ -102,6 +109,7 @@ export async function createApp(config: Config, opts: AppOptions): Promise<App> 
     bus.onJobsSignal(() => worker.wake());
     const scheduler = new Scheduler(queue, logger.child({ component: 'scheduler' }), [
       { name: 'system.prune', cron: '17 3 * * *', job: 'system.prune' },
+      ...servers.schedules,
       ...(opts.schedules ?? []),
     ]);
 
@@ -129,8 +137,10 @@ export async function createApp(config: Config, opts: AppOptions): Promise<App> 
           corsOrigins: config.corsOrigins,
           clock: opts.clock,
           loginPerMinute: opts.loginPerMinute,
+          tokenPerMinute: config.tokenRateLimit,
         });
       }
+      servers.registerHttp(http, identity?.guard);
       await http.register(swaggerUi, { routePrefix: '/api/reference', uiConfig: { deepLinking: true } });
       registerSystemRoutes(http, { db, metrics, version: VERSION });
       registerEventRoutes(http, {
@@ -156,6 +166,7 @@ export async function createApp(config: Config, opts: AppOptions): Promise<App> 
       scheduler,
       http,
       identity,
+      servers,
       async start() {
         await bus.start();
         worker.start();
@@ -168,6 +179,7 @@ export async function createApp(config: Config, opts: AppOptions): Promise<App> 
         scheduler.stop();
         if (started) await worker.stop();
         if (http) await http.close();
+        await servers.close();
         await bus.close();
         await db.destroy();
       },

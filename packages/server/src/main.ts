@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { createApp, VERSION } from './app.js';
+import { runAdminCreate } from './cli/admin-create.command.js';
 import { runSecretsRotate } from './cli/secrets-rotate.command.js';
 import { ConfigError, loadConfig } from './config/config.js';
 import { migrateToLatest, openDatabase } from './db/database.js';
@@ -10,7 +11,9 @@ Usage:
   devflow serve             API, dashboard, worker and scheduler in one process
   devflow worker            job workers only (run any number against PostgreSQL)
   devflow migrate           apply pending database migrations and exit
-  devflow secrets rotate    re-encrypt every secret under a new key
+  devflow secrets rotate    re-encrypt every secret under a new key [--new-key KEY]
+  devflow admin create      create an owner headless: --email E [--name N] [--organization O]
+                            (password from DEVFLOW_ADMIN_PASSWORD or standard input)
 
 Configuration comes from DEVFLOW_* environment variables (see README).`;
 
@@ -55,6 +58,9 @@ async function main(argv: string[]): Promise<number> {
       }
       return 0;
     }
+    case 'admin':
+      if (sub === 'create') return runAdminCreate(loadConfig(), rest);
+      break;
     case 'secrets':
       if (sub === 'rotate') return runSecretsRotate(loadConfig(), rest);
       break;

@@ -23,6 +23,7 @@ export const configSchema = z.object({
   DEVFLOW_JOB_LEASE_MS: z.coerce.number().int().min(1000).max(3_600_000).default(30_000),
   DEVFLOW_CORS_ORIGINS: z.string().optional(),
   DEVFLOW_TRUST_PROXY: z.enum(['true', 'false']).default('false'),
+  DEVFLOW_TOKEN_RATE_LIMIT: z.coerce.number().int().min(1).default(600),
 });
 
 export type DatabaseConfig =
@@ -42,6 +43,8 @@ export interface Config {
   readonly jobLeaseMs: number;
   readonly corsOrigins: readonly string[];
   readonly trustProxy: boolean;
+  /** Requests per API token per minute. */
+  readonly tokenRateLimit: number;
 }
 
 /** Thrown when the environment holds bad values; names every bad variable. */
@@ -87,5 +90,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     jobLeaseMs: e.DEVFLOW_JOB_LEASE_MS,
     corsOrigins: Object.freeze((e.DEVFLOW_CORS_ORIGINS ?? '').split(',').map((s) => s.trim()).filter(Boolean)),
     trustProxy: e.DEVFLOW_TRUST_PROXY === 'true',
+    tokenRateLimit: e.DEVFLOW_TOKEN_RATE_LIMIT,
   });
 }

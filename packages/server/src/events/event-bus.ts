@@ -62,6 +62,8 @@ export class EventBus {
         if (msg.channel === EVENTS_CHANNEL) void this.catchUp();
       });
       client.on('error', (err) => {
+        // Released already (by close() or an earlier error): releasing twice throws and would crash the process.
+        if (this.listener !== client) return;
         this.log.warn({ err }, 'event listener connection lost; reconnecting');
         this.listener = undefined;
         client.release(err);

@@ -50,6 +50,19 @@ describe.each(dialects)('JobQueue on %s', (kind) => {
     expect(order).toEqual([high.id, mid.id, low.id, low2.id]);
   });
 
+  it('keeps first-in, first-out order among jobs queued in the same millisecond', async () => {
+    const queued: string[] = [];
+    for (let i = 0; i < 30; i++) queued.push((await queue.enqueue('deploy', { env: 'prod' })).id);
+    const order: string[] = [];
+    for (;;) {
+      const job = await queue.claim('w1', LEASE, names);
+      if (!job) break;
+      order.push(job.id);
+      await queue.complete(job.id, 'w1', null);
+    }
+    expect(order).toEqual(queued);
+  });
+
   it('does not run a job before its run-at time', async () => {
     const later = await queue.enqueue('mail', { to: 'a@example.com' }, { runAt: new Date(now + 60_000), priority: 100 });
     expect(await queue.claim('w1', LEASE, names)).toBeUndefined();

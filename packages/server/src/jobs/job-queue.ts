@@ -34,6 +34,33 @@ export type LeaseState = 'held' | 'cancel_requested' | 'lost';
 
 const UNIQUE_VIOLATION = new Set(['23505', 'SQLITE_CONSTRAINT_UNIQUE']);
 
+const ID_ALPHABET = '0123456789abcdefghjkmnpqrstvwxyz';
+let lastJobId = '';
+
+/**
+ * A new job id, strictly greater than the previous one from this process: the
+ * claim order breaks ties by id, so jobs queued in the same millisecond still
+ * run first in, first out (newId's random part alone would shuffle them).
+ */
+function nextJobId(): string {
+  let id = newId('job');
+  if (id <= lastJobId) {
+    const chars = lastJobId.split('');
+    for (let i = chars.length - 1; i >= 0; i--) {
+      const v = ID_ALPHABET.indexOf(chars[i] as string);
+      if (v < 0) break;
+      if (v < ID_ALPHABET.length - 1) {
+        chars[i] = ID_ALPHABET[v + 1] as string;
+        break;
+      }
+      chars[i] = '0';
+    }
+    id = chars.join('');
+  }
+  lastJobId = id;
+  return id;
+}
+
 function isUniqueViolation(err: unknown): boolean {
   const code = (err as { code?: string } | null)?.code;
   return typeof code === 'string' && UNIQUE_VIOLATION.has(code);
@@ -74,7 +101,7 @@ export class JobQueue {
     }
     const now = this.now();
     const row: JobRow = {
-      id: newId('job'),
+      id: nextJobId(),
       name,
       payload: JSON.stringify(parsed.data),
       status: 'queued',

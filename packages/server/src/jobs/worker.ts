@@ -65,8 +65,8 @@ export class Worker {
   private schedule(ms: number): void {
     if (this.stopping) return;
     if (this.timer) clearTimeout(this.timer);
+    // Not unref'd: a started worker keeps its process alive (on SQLite nothing else does) until stop().
     this.timer = setTimeout(() => void this.tick(), ms);
-    this.timer.unref?.();
   }
 
   private async tick(): Promise<void> {

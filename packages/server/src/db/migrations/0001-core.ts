@@ -251,7 +251,7 @@ export function coreMigration({ serialId }: MigrationContext) {
         .addColumn('diff', 'text')
         .addColumn('created_at', 'text', (c) => c.notNull())
         .execute();
-      await s.createIndex('audit_events_org_time').on('audit_events').columns(['organization_id', 'created_at']).execute();
+      await s.createIndex('audit_events_org_id').on('audit_events').columns(['organization_id', 'id']).execute();
 
       await s
         .createTable('jobs')

@@ -1,6 +1,7 @@
 import type { Migration } from 'kysely';
 import { coreMigration } from './0001-core.js';
 import { identityMigration } from './0002-identity.js';
+import { serversMigration } from './0003-servers.js';
 import type { MigrationContext } from './migration-context.js';
 
 /** Every migration, in order; one set for SQLite and PostgreSQL. */
@@ -8,5 +9,6 @@ export function allMigrations(ctx: MigrationContext): Record<string, Migration> 
   return {
     '0001-core': coreMigration(ctx),
     '0002-identity': identityMigration(),
+    '0003-servers': serversMigration(ctx),
   };
 }

@@ -16,6 +16,12 @@ function frame(e: DevflowEvent): string {
 
 /** GET /api/v1/events: Server-Sent Events of what the caller may see, resuming after Last-Event-ID. */
 export function registerEventRoutes(app: HttpApp, deps: EventsRouteDeps): void {
+  // Open streams never end on their own: close them first, or shutting down waits for every browser tab.
+  const open = new Set<() => void>();
+  app.addHook('preClose', async () => {
+    for (const end of [...open]) end();
+  });
+
   app.get(
     '/api/v1/events',
     {
@@ -45,22 +51,30 @@ export function registerEventRoutes(app: HttpApp, deps: EventsRouteDeps): void {
       // Buffer live events while replaying, so none is lost or sent twice.
       const pending: DevflowEvent[] = [];
       let replaying = true;
+      // After end() (client gone or server closing) a write would raise an error nobody listens to.
+      const write = (text: string) => {
+        if (!raw.writableEnded) raw.write(text);
+      };
       const send = (e: DevflowEvent) => {
         if (e.id <= last || !allowed(e)) return;
         last = e.id;
-        raw.write(frame(e));
+        write(frame(e));
       };
       const unsubscribe = deps.bus.subscribe((e) => (replaying ? pending.push(e) : send(e)));
       const heartbeat = setInterval(() => raw.write(': keep-alive\n\n'), deps.heartbeatMs ?? 15_000);
-      req.raw.on('close', () => {
+      const end = () => {
+        open.delete(end);
         clearInterval(heartbeat);
         unsubscribe();
-      });
+        if (!raw.writableEnded) raw.end();
+      };
+      open.add(end);
+      req.raw.on('close', end);
       if (Number.isFinite(last)) {
         for (;;) {
           const batch = await deps.bus.since(last, 500);
           for (const e of batch) {
-            if (allowed(e)) raw.write(frame(e));
+            if (allowed(e)) write(frame(e));
             last = e.id;
           }
           if (batch.length < 500) break;

@@ -80,7 +80,10 @@ export class AuditLog {
       .leftJoin('users as u', (j) => j.onRef('u.id', '=', 'a.actor_id'))
       .selectAll('a')
       .select('u.email as actor_email');
-    if (f.organizationIds !== 'all') {
+    if (f.organizationId) {
+      // One organization (already checked by the caller): a plain equality the index serves.
+      q = q.where('a.organization_id', '=', f.organizationId);
+    } else if (f.organizationIds !== 'all') {
       const ids = [...f.organizationIds];
       q = q.where((eb) => {
         const parts = [];
@@ -89,7 +92,6 @@ export class AuditLog {
         return parts.length ? eb.or(parts) : eb.val(false);
       });
     }
-    if (f.organizationId) q = q.where('a.organization_id', '=', f.organizationId);
     if (f.actor) q = q.where((eb) => eb.or([eb('a.actor_id', '=', f.actor as string), eb('u.email', '=', (f.actor as string).toLowerCase())]));
     if (f.action) q = f.action.endsWith('.') ? q.where('a.action', 'like', `${f.action}%`) : q.where('a.action', '=', f.action);
     if (f.from) q = q.where('a.created_at', '>=', f.from);

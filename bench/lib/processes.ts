@@ -1,0 +1,85 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const bundle = path.join(repoRoot, 'packages/server/dist/devflow.mjs');
+/** The node flags `npm start` uses. */
+export const startFlags = ['--max-semi-space-size=1'];
+
+/** A free TCP port on 127.0.0.1. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as net.AddressInfo).port;
+      srv.close(() => resolve(port));
+    });
+    srv.on('error', reject);
+  });
+}
+
+/** Polls `url` until it answers 200, for at most `ms`. */
+export async function waitForHttp(url: string, ms = 20_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      // not up yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${url} did not answer within ${ms} ms`);
+}
+
+/** Starts `devflow serve` from the bundle on a fresh data directory. */
+export async function startDevflow(env: Record<string, string> = {}): Promise<{ child: ChildProcess; base: string; dataDir: string; stop(): Promise<void> }> {
+  if (!fs.existsSync(bundle)) throw new Error('Build first: npm run build');
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'devflow-bench-'));
+  const port = await freePort();
+  const child = spawn(process.execPath, [...startFlags, bundle, 'serve'], {
+    env: { ...process.env, DEVFLOW_DATA_DIR: dataDir, DEVFLOW_PORT: String(port), DEVFLOW_LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const base = `http://127.0.0.1:${port}`;
+  await waitForHttp(`${base}/healthz`);
+  return {
+    child,
+    base,
+    dataDir,
+    async stop() {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Resident and proportional memory of a process, in MiB. */
+export function memoryOf(pid: number): { rss: number; pss: number; anon: number } {
+  const rollup = fs.readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+  const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+)`, 'm').exec(rollup)?.[1] ?? 0);
+  return { rss: kb('Rss') / 1024, pss: kb('Pss') / 1024, anon: kb('Anonymous') / 1024 };
+}
+
+/** Starts a node script given as source text; resolves when it prints READY. */
+export async function startScript(source: string, env: Record<string, string> = {}): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [...startFlags, '--input-type=module', '-e', source], {
+    cwd: path.join(repoRoot, 'packages/server'),
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  await new Promise<void>((resolve, reject) => {
+    child.stdout?.on('data', (d: Buffer) => d.toString().includes('READY') && resolve());
+    child.once('exit', (code) => reject(new Error(`script exited ${code}`)));
+  });
+  return child;
+}
+
+export function fmt(n: number, digits = 1): string {
+  return n.toFixed(digits);
+}
