@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import swaggerUi from '@fastify/swagger-ui';
 import { z } from 'zod';
 import type { Logger } from 'pino';
@@ -8,6 +9,7 @@ import { EventBus } from './events/event-bus.js';
 import { createHttpApp, type HttpApp } from './http/app.js';
 import { installGuard, type RequestGuard } from './http/guard.js';
 import { Metrics } from './http/metrics.js';
+import { registerWebUi } from './http/web-ui.js';
 import { defineJob, JobRegistry, type JobDefinition } from './jobs/job-registry.js';
 import { JobQueue } from './jobs/job-queue.js';
 import { Scheduler, type Schedule } from './jobs/scheduler.js';
@@ -150,6 +152,8 @@ export async function createApp(config: Config, opts: AppOptions): Promise<App> 
           ? async () => 'all'
           : async (req) => new Set(req.actor ? req.actor.memberships.keys() : []),
       });
+      // Last: the dashboard's SPA fallback must not shadow any API route.
+      await registerWebUi(http, { distDir: fileURLToPath(new URL('../../web/dist/', import.meta.url)) });
     }
 
     let started = false;

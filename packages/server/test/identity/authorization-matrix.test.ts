@@ -20,6 +20,7 @@ const matrix: Record<string, Rule> = {
   'GET /healthz': { min: 'public' },
   'GET /metrics': { min: 'admin', scope: 'list' },
   'GET /api/v1/events': { min: 'self' },
+  'GET /api/v1/auth/setup': { min: 'public' },
   'POST /api/v1/auth/setup': { min: 'public' },
   'POST /api/v1/auth/login': { min: 'public' },
   'POST /api/v1/auth/logout': { min: 'self' },

@@ -2,10 +2,13 @@ import { api } from './client';
 import type {
   ApiToken,
   CreatedToken,
+  InvitationAccepted,
+  InvitationAcceptInput,
   LoginInput,
   Me,
   NewTokenInput,
   Page,
+  RecoveryCodes,
   SessionStart,
   SetupInput,
   TotpEnrolment,
@@ -13,7 +16,7 @@ import type {
 
 /** Calls of the identity API: sign-in, the signed-in user, two-factor and API tokens. */
 export const identityApi = {
-  /** Whether the installation still needs its first admin (assumed endpoint; see the web README). */
+  /** Whether the installation still needs its first admin (proposed endpoint; until it exists the login page shows a link). */
   setupStatus: (signal?: AbortSignal) => api.get<{ required: boolean }>('/api/v1/auth/setup', { signal }),
   setup: (input: SetupInput) => api.post<SessionStart>('/api/v1/auth/setup', input),
   login: (input: LoginInput) => api.post<SessionStart>('/api/v1/auth/login', input),
@@ -23,10 +26,14 @@ export const identityApi = {
     api.post<void>('/api/v1/me/password', { currentPassword, newPassword }),
 
   beginTotp: () => api.post<TotpEnrolment>('/api/v1/me/totp'),
-  confirmTotp: (code: string) => api.post<{ recoveryCodes: string[] }>('/api/v1/me/totp/confirm', { code }),
+  confirmTotp: (code: string) => api.post<RecoveryCodes>('/api/v1/me/totp/confirm', { code }),
   disableTotp: (password: string, code: string) => api.delete<void>('/api/v1/me/totp', { password, code }),
 
-  listTokens: (signal?: AbortSignal) => api.get<Page<ApiToken>>('/api/v1/tokens', { signal }),
+  listTokens: (cursor?: string, signal?: AbortSignal) =>
+    api.get<Page<ApiToken>>('/api/v1/tokens', { query: { cursor }, signal }),
   createToken: (input: NewTokenInput) => api.post<CreatedToken>('/api/v1/tokens', input),
   revokeToken: (id: string) => api.delete<void>(`/api/v1/tokens/${encodeURIComponent(id)}`),
+
+  /** Joins the invitation's organization: signed in as the invited email, or creating an account (name + password). */
+  acceptInvitation: (input: InvitationAcceptInput) => api.post<InvitationAccepted>('/api/v1/invitations/accept', input),
 };

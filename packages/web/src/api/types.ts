@@ -1,138 +1,75 @@
 /**
- * Shapes of the identity API as the UI reads them (see shared API.md). They
- * move to @devflow/contracts once the identity schemas land there.
+ * The API's shapes as the UI uses them, inferred from the zod schemas of
+ * @devflow/contracts (type-only imports: no zod code reaches the bundle).
+ * Request bodies use the schemas' input types, responses their output types.
  */
+import type {
+  abilitySchema,
+  auditEventSchema,
+  auditQuery,
+  changePasswordBody,
+  invitationAcceptBody,
+  invitationSchema,
+  loginBody,
+  meResponse,
+  memberSchema,
+  membershipSummarySchema,
+  problemSchema,
+  roleSchema,
+  sessionResponse,
+  setupBody,
+  tokenCreateBody,
+  tokenCreatedResponse,
+  tokenSchema,
+  totpBeginResponse,
+  totpConfirmResponse,
+  userSchema,
+} from '@devflow/contracts';
+import type { z } from 'zod';
 
-export type Role = 'owner' | 'admin' | 'developer' | 'viewer';
+export type Role = z.infer<typeof roleSchema>;
 export const ROLES: readonly Role[] = ['owner', 'admin', 'developer', 'viewer'];
 
-export type Ability = 'read' | 'write' | 'deploy' | 'secrets:read' | 'admin' | 'metrics:read';
+export type Ability = z.infer<typeof abilitySchema>;
 export const ABILITIES: readonly Ability[] = ['read', 'write', 'deploy', 'secrets:read', 'admin', 'metrics:read'];
 
-/** A field error inside a problem document; `field` is a dotted path such as `body.email`. */
-export interface FieldError {
-  field: string;
-  message: string;
-}
-
 /** RFC 9457 problem document, as every error response is shaped. */
-export interface ProblemBody {
-  type: string;
-  title: string;
-  status: number;
-  detail: string;
-  code: string;
-  errors?: FieldError[];
-  requestId?: string;
-}
+export type ProblemBody = z.infer<typeof problemSchema>;
+/** A field error inside a problem document; `field` is a dotted path such as `body.email`. */
+export type FieldError = NonNullable<ProblemBody['errors']>[number];
 
 /** `{ data, nextCursor }` of every list. */
 export interface Page<T> {
   data: T[];
-  nextCursor?: string | null;
+  nextCursor: string | null;
 }
 
-export interface User {
-  id: string;
-  email: string;
-  name: string;
-  /** Whether two-factor authentication is on (assumed: the users table has `totp_enabled`). */
-  totpEnabled?: boolean;
-}
-
-export interface Membership {
-  organizationId: string;
-  organizationName: string;
-  role: Role;
-}
-
+export type User = z.infer<typeof userSchema>;
+export type Membership = z.infer<typeof membershipSummarySchema>;
 /** GET /api/v1/me */
-export interface Me {
-  user: User;
-  csrfToken: string;
-  memberships: Membership[];
-}
-
+export type Me = z.infer<typeof meResponse>;
 /** POST /auth/login and /auth/setup */
-export interface SessionStart {
-  user: User;
-  csrfToken: string;
-}
+export type SessionStart = z.infer<typeof sessionResponse>;
 
-export interface SetupInput {
-  email: string;
-  password: string;
-  name: string;
-  organizationName: string;
-}
+export type SetupInput = z.input<typeof setupBody>;
+export type LoginInput = z.input<typeof loginBody>;
+export type ChangePasswordInput = z.input<typeof changePasswordBody>;
+export type TotpEnrolment = z.infer<typeof totpBeginResponse>;
+export type RecoveryCodes = z.infer<typeof totpConfirmResponse>;
 
-export interface LoginInput {
-  email: string;
-  password: string;
-  totp?: string;
-  recoveryCode?: string;
-}
-
-export interface TotpEnrolment {
-  secret: string;
-  otpauthUrl: string;
-}
-
-export interface ApiToken {
-  id: string;
-  name: string;
-  abilities: Ability[];
-  expiresAt: string | null;
-  lastUsedAt: string | null;
-  createdAt: string;
-}
-
-export interface NewTokenInput {
-  name: string;
-  abilities: Ability[];
-  expiresAt?: string;
-}
-
+export type ApiToken = z.infer<typeof tokenSchema>;
+export type NewTokenInput = z.input<typeof tokenCreateBody>;
 /** POST /tokens: the secret `token` is only ever in this answer. */
-export interface CreatedToken {
-  id: string;
-  name: string;
-  abilities: Ability[];
-  expiresAt: string | null;
-  token: string;
-}
+export type CreatedToken = z.infer<typeof tokenCreatedResponse>;
 
-export interface Member {
-  userId: string;
-  email: string;
-  name: string;
-  role: Role;
-}
-
-export interface Invitation {
-  id: string;
-  url: string;
-  expiresAt: string;
-}
-
-export interface AuditEvent {
-  id: string;
-  actorType: string;
-  actorId: string | null;
-  actorEmail?: string | null;
-  action: string;
-  targetType: string | null;
-  targetId: string | null;
-  ip: string | null;
-  userAgent: string | null;
-  diff: unknown;
-  createdAt: string;
-}
-
-export interface AuditFilter {
+export type Member = z.infer<typeof memberSchema>;
+export type Invitation = z.infer<typeof invitationSchema>;
+export type InvitationAcceptInput = z.input<typeof invitationAcceptBody>;
+export interface InvitationAccepted {
   organizationId: string;
-  actor?: string;
-  action?: string;
-  from?: string;
-  to?: string;
+  userId: string;
+  createdAccount: boolean;
 }
+
+export type AuditEvent = z.infer<typeof auditEventSchema>;
+export type AuditFilter = Omit<z.input<typeof auditQuery>, 'limit' | 'cursor'>;

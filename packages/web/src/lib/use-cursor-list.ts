@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { ApiError } from '../api/client';
 import type { Page } from '../api/types';
 
@@ -13,60 +13,83 @@ export interface CursorList<T> {
   update(fn: (items: T[]) => T[]): void;
 }
 
+interface Loaded<T> {
+  key: string | null;
+  generation: number;
+  items: T[];
+  cursor: string | null;
+  error: ApiError | null;
+}
+
 /**
- * A paginated list (`{data, nextCursor}`): the first page loads when `key`
- * changes (filters, organization), later pages append on loadMore().
+ * A paginated list (`{data, nextCursor}`): the first page loads whenever
+ * `key` changes (filters, organization; null waits), later pages append on
+ * loadMore(). `fetchPage` may change every render; the latest one is used.
  */
 export function useCursorList<T>(
   key: string | null,
   fetchPage: (cursor: string | undefined, signal: AbortSignal) => Promise<Page<T>>,
 ): CursorList<T> {
-  const [items, setItems] = useState<T[]>([]);
-  const [cursor, setCursor] = useState<string | null>(null);
-  const [loading, setLoading] = useState(key !== null);
-  const [error, setError] = useState<ApiError | null>(null);
   const [generation, setGeneration] = useState(0);
+  const [loaded, setLoaded] = useState<Loaded<T>>({ key: null, generation: -1, items: [], cursor: null, error: null });
+  const [loadingMore, setLoadingMore] = useState(false);
   const fetchRef = useRef(fetchPage);
   useEffect(() => {
     fetchRef.current = fetchPage;
   });
-  const inflight = useRef<AbortController | null>(null);
-
-  const load = useCallback(async (from: string | undefined, append: boolean) => {
-    inflight.current?.abort();
-    const ctrl = new AbortController();
-    inflight.current = ctrl;
-    setLoading(true);
-    setError(null);
-    try {
-      const page = await fetchRef.current(from, ctrl.signal);
-      if (ctrl.signal.aborted) return;
-      setItems((prev) => (append ? [...prev, ...page.data] : page.data));
-      setCursor(page.nextCursor ?? null);
-    } catch (err) {
-      if (ctrl.signal.aborted) return;
-      if (!(err instanceof ApiError)) throw err;
-      setError(err);
-    } finally {
-      if (!ctrl.signal.aborted) setLoading(false);
-    }
-  }, []);
+  const more = useRef<AbortController | null>(null);
 
   useEffect(() => {
     if (key === null) return;
-    void load(undefined, false);
-    return () => inflight.current?.abort();
-  }, [key, generation, load]);
+    const ctrl = new AbortController();
+    more.current?.abort();
+    fetchRef.current(undefined, ctrl.signal).then(
+      (page) => {
+        if (!ctrl.signal.aborted) setLoaded({ key, generation, items: page.data, cursor: page.nextCursor ?? null, error: null });
+      },
+      (err: unknown) => {
+        if (ctrl.signal.aborted) return;
+        if (!(err instanceof ApiError)) throw err;
+        setLoaded({ key, generation, items: [], cursor: null, error: err });
+      },
+    );
+    return () => ctrl.abort();
+  }, [key, generation]);
+
+  const current = loaded.key === key;
+  const firstPagePending = key !== null && (!current || loaded.generation !== generation);
+
+  const loadMore = () => {
+    const cursor = loaded.cursor;
+    if (cursor === null || loadingMore || firstPagePending) return;
+    const ctrl = new AbortController();
+    more.current = ctrl;
+    setLoadingMore(true);
+    fetchRef.current(cursor, ctrl.signal)
+      .then(
+        (page) => {
+          if (ctrl.signal.aborted) return;
+          setLoaded((l) => ({ ...l, items: [...l.items, ...page.data], cursor: page.nextCursor ?? null, error: null }));
+        },
+        (err: unknown) => {
+          if (ctrl.signal.aborted) return;
+          if (!(err instanceof ApiError)) throw err;
+          setLoaded((l) => ({ ...l, error: err }));
+        },
+      )
+      .finally(() => {
+        if (!ctrl.signal.aborted) setLoadingMore(false);
+      });
+  };
 
   return {
-    items,
-    loading,
-    error,
-    hasMore: cursor !== null,
-    loadMore: () => {
-      if (cursor !== null && !loading) void load(cursor, true);
-    },
+    // Items of another key (the previous organization or filter) are never shown.
+    items: current ? loaded.items : [],
+    loading: firstPagePending || loadingMore,
+    error: current ? loaded.error : null,
+    hasMore: current && !firstPagePending && loaded.cursor !== null,
+    loadMore,
     reload: () => setGeneration((g) => g + 1),
-    update: (fn) => setItems(fn),
+    update: (fn) => setLoaded((l) => ({ ...l, items: fn(l.items) })),
   };
 }

@@ -6,10 +6,22 @@ import { useEffect, useSyncExternalStore, type AnchorHTMLAttributes, type MouseE
  */
 
 const listeners = new Set<() => void>();
+let focusPending = false;
 const notify = () => {
+  focusPending = true;
   for (const l of listeners) l();
 };
 if (typeof window !== 'undefined') window.addEventListener('popstate', notify);
+
+/**
+ * True once after each in-app navigation: the page title then takes focus so
+ * screen reader and keyboard users start at the new page, not the old link.
+ */
+export function takeNavigationFocus(): boolean {
+  const pending = focusPending;
+  focusPending = false;
+  return pending;
+}
 
 function subscribe(listener: () => void): () => void {
   listeners.add(listener);

@@ -30,23 +30,26 @@ export function SessionProvider({ children }: { children: ReactNode }) {
   const [state, setState] = useState<SessionState>({ status: 'loading' });
   const [orgId, setOrgId] = useState<string | null>(() => storage.get(ORG_KEY));
 
-  const refresh = useCallback(async () => {
-    try {
-      const me = await identityApi.me();
-      api.setCsrfToken(me.csrfToken);
-      setState({ status: 'authenticated', me });
-    } catch (err) {
-      if (err instanceof ApiError && err.status === 401) {
-        api.setCsrfToken(null);
-        setState({ status: 'anonymous' });
-      } else if (err instanceof ApiError) {
-        setState({ status: 'unavailable', error: err });
-      } else {
-        throw err;
-      }
-    }
-  }, []);
-
+  // Applies the answer of GET /me: signed in, signed out (401), or the server is unreachable.
+  const refresh = useCallback(
+    () =>
+      identityApi.me().then(
+        (me) => {
+          api.setCsrfToken(me.csrfToken);
+          setState({ status: 'authenticated', me });
+        },
+        (err: unknown) => {
+          if (!(err instanceof ApiError)) throw err;
+          if (err.status === 401) {
+            api.setCsrfToken(null);
+            setState({ status: 'anonymous' });
+          } else {
+            setState({ status: 'unavailable', error: err });
+          }
+        },
+      ),
+    [],
+  );
   useEffect(() => {
     void refresh();
     return api.onUnauthorized(() => {

@@ -34,6 +34,11 @@ const noContent = { 204: z.null().describe('Done') };
 export function registerAuthRoutes(app: HttpApp, d: AuthRouteDeps): void {
   const ipLimit = { max: d.loginPerMinute, timeWindow: 60_000 };
 
+  app.get('/api/v1/auth/setup', {
+    config: { access: 'public' },
+    schema: { tags: ['auth'], summary: 'Whether first-run setup is still open (no user exists yet)', response: { 200: z.object({ required: z.boolean() }) } },
+  }, async () => ({ required: await d.auth.setupRequired() }));
+
   app.post('/api/v1/auth/setup', {
     config: { access: 'public', rateLimit: ipLimit },
     schema: { tags: ['auth'], summary: 'Create the first admin and organization (409 once any user exists)', body: setupBody, response: { 201: sessionResponse } },

@@ -41,6 +41,11 @@ export class AuthService {
     return new Date(this.clock()).toISOString();
   }
 
+  /** True until the first user exists. */
+  async setupRequired(): Promise<boolean> {
+    return !(await this.db.kysely.selectFrom('users').select('id').limit(1).executeTakeFirst());
+  }
+
   /**
    * Creates a user who owns a new organization. With `firstRunOnly`, refuses
    * once any user exists (the setup endpoint); the CLI may add more admins.
