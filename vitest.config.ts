@@ -8,5 +8,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 300_000,
     pool: 'forks',
+    // Most tests wait on child processes, SSH and databases rather than the CPU.
+    maxWorkers: 3,
   },
 });

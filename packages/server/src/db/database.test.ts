@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
-import { afterEach, describe, expect, it } from 'vitest';
-import { createTestDatabase, dialects, type TestDatabase } from '../../test/support/databases.js';
+import { describe, expect, it } from 'vitest';
+import { createTestDatabase, dialects } from '../../test/support/databases.js';
 import { migrateToLatest, openDatabase, type Db } from './database.js';
 import { allMigrations } from './migrations/index.js';
 
@@ -31,22 +31,27 @@ const coreTables = [
 
 const migrationNames = Object.keys(allMigrations({ dialect: 'sqlite', serialId: 'integer' }));
 
-describe.each(dialects)('migrations on %s', (kind) => {
-  let testDb: TestDatabase;
-  const open: Db[] = [];
-  const connect = () => {
-    const db = openDatabase(testDb.config);
-    open.push(db);
-    return db;
+/** A fresh empty database per test; `connect()` opens it (again) like a new process would. */
+function withDatabase(kind: 'sqlite' | 'postgres', body: (ctx: { connect: () => Db }) => Promise<void>) {
+  return async () => {
+    const testDb = await createTestDatabase(kind);
+    const open: Db[] = [];
+    const connect = () => {
+      const db = openDatabase(testDb.config);
+      open.push(db);
+      return db;
+    };
+    try {
+      await body({ connect });
+    } finally {
+      await Promise.allSettled(open.map((db) => db.destroy()));
+      await testDb.drop();
+    }
   };
+}
 
-  afterEach(async () => {
-    await Promise.allSettled(open.splice(0).map((db) => db.destroy()));
-    await testDb?.drop();
-  });
-
-  it('builds every table from an empty database, and a second run applies nothing', async () => {
-    testDb = await createTestDatabase(kind);
+describe.concurrent.each(dialects)('migrations on %s', (kind) => {
+  it('builds every table from an empty database, and a second run applies nothing', withDatabase(kind, async ({ connect }) => {
     const db = connect();
     expect(db.dialect).toBe(kind);
 
@@ -59,10 +64,9 @@ describe.each(dialects)('migrations on %s', (kind) => {
     expect(await migrateToLatest(db)).toEqual([]);
     // A fresh connection (a restarted process) also finds nothing to do.
     expect(await migrateToLatest(connect())).toEqual([]);
-  });
+  }));
 
-  it('gives the tables working keys and constraints: serial ids, unique dedupe keys, one running job per key', async () => {
-    testDb = await createTestDatabase(kind);
+  it('gives the tables working keys and constraints: serial ids, unique dedupe keys, one running job per key', withDatabase(kind, async ({ connect }) => {
     const db = connect();
     await migrateToLatest(db);
     const now = new Date().toISOString();
@@ -113,25 +117,15 @@ describe.each(dialects)('migrations on %s', (kind) => {
 
     const count = await sql<{ n: number }>`select count(*) as n from jobs`.execute(db.kysely);
     expect(Number(count.rows[0]?.n)).toBe(4);
-  });
+  }));
 });
 
-describe('migrations on postgres from several processes at once', () => {
-  let testDb: TestDatabase | undefined;
-  const open: Db[] = [];
-  afterEach(async () => {
-    await Promise.allSettled(open.splice(0).map((db) => db.destroy()));
-    await testDb?.drop();
-  });
-
-  it('apply exactly once when four processes start together on an empty database', async () => {
-    testDb = await createTestDatabase('postgres');
-    const config = testDb.config;
-    const dbs = [1, 2, 3, 4].map(() => openDatabase(config, { poolSize: 2 }));
-    open.push(...dbs);
+describe.concurrent('migrations on postgres from several processes at once', () => {
+  it('apply exactly once when four processes start together on an empty database', withDatabase('postgres', async ({ connect }) => {
+    const dbs = [1, 2, 3, 4].map(() => connect());
     const results = await Promise.all(dbs.map((db) => migrateToLatest(db)));
     expect(results.flat().sort()).toEqual([...migrationNames].sort());
     const tables = (await dbs[0]!.kysely.introspection.getTables()).map((t) => t.name);
     expect(tables).toEqual(expect.arrayContaining(coreTables));
-  });
+  }));
 });

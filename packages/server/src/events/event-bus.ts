@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { sql } from 'kysely';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { Db } from '../db/database.js';
@@ -21,6 +22,8 @@ export interface NewEvent {
 
 const EVENTS_CHANNEL = 'devflow_events';
 const JOBS_CHANNEL = 'devflow_jobs';
+/** Advisory lock key ("devf") that serialises publishers on PostgreSQL. */
+const PUBLISH_LOCK = 0x64657666;
 
 /**
  * Events are rows (so a stream resumes from Last-Event-ID) and notifications:
@@ -99,22 +102,26 @@ export class EventBus {
   /** Stores an event and tells every subscriber, in this process and (PostgreSQL) in all others. */
   async publish(event: NewEvent): Promise<DevflowEvent> {
     const createdAt = nowIso();
-    const row = await this.db.kysely
-      .insertInto('events')
-      .values({
-        type: event.type,
-        organization_id: event.organizationId,
-        payload: JSON.stringify(event.payload ?? null),
-        created_at: createdAt,
-      })
-      .returning('id')
-      .executeTakeFirstOrThrow();
-    const stored: DevflowEvent = { id: Number(row.id), createdAt, ...event };
+    const values = {
+      type: event.type,
+      organization_id: event.organizationId,
+      payload: JSON.stringify(event.payload ?? null),
+      created_at: createdAt,
+    };
     if (this.db.dialect === 'postgres') {
-      await this.db.pool?.query(`SELECT pg_notify($1, $2)`, [EVENTS_CHANNEL, String(stored.id)]);
-    } else {
-      this.emitter.emit('event', stored);
+      // Publishers take turns, so ids become visible in order: a reader that saw id N (and moved
+      // past it) can never later miss a smaller id whose insert committed late.
+      const id = await this.db.kysely.transaction().execute(async (trx) => {
+        await sql`select pg_advisory_xact_lock(${PUBLISH_LOCK}::bigint)`.execute(trx);
+        const row = await trx.insertInto('events').values(values).returning('id').executeTakeFirstOrThrow();
+        await sql`select pg_notify(${EVENTS_CHANNEL}, ${String(row.id)})`.execute(trx);
+        return Number(row.id);
+      });
+      return { id, createdAt, ...event };
     }
+    const row = await this.db.kysely.insertInto('events').values(values).returning('id').executeTakeFirstOrThrow();
+    const stored: DevflowEvent = { id: Number(row.id), createdAt, ...event };
+    this.emitter.emit('event', stored);
     return stored;
   }
 

@@ -1,28 +1,34 @@
 import { randomBytes } from 'node:crypto';
 
 const alphabet = '0123456789abcdefghjkmnpqrstvwxyz';
+const RANDOM_BITS = 80n;
+
+let lastTime = -1;
+let lastRandom = 0n;
+
+function encode(value: bigint, chars: number): string {
+  let out = '';
+  for (let i = 0; i < chars; i++) {
+    out = alphabet[Number(value & 31n)] + out;
+    value >>= 5n;
+  }
+  return out;
+}
 
 /**
- * A new opaque id: a prefix, then a time-sortable part and 80 random bits
- * (e.g. `srv_01j9x…`), so ids sort by creation and never collide.
+ * A new opaque id: a prefix, then a time part and 80 random bits (e.g.
+ * `srv_01j9x…`). Like a monotonic ULID: within one process, ids sort by
+ * creation even inside one millisecond (the random part counts up).
  */
 export function newId(prefix: string): string {
-  let t = Date.now();
-  let time = '';
-  for (let i = 0; i < 10; i++) {
-    time = alphabet[t % 32] + time;
-    t = Math.floor(t / 32);
+  const now = Math.max(Date.now(), lastTime);
+  if (now === lastTime) {
+    lastRandom = (lastRandom + 1n) & ((1n << RANDOM_BITS) - 1n);
+  } else {
+    lastTime = now;
+    lastRandom = BigInt('0x' + randomBytes(10).toString('hex')) >> 1n; // headroom so counting up never wraps in practice
   }
-  const bytes = randomBytes(10);
-  let rand = '';
-  for (let i = 0; i < 16; i++) {
-    const bit = i * 5;
-    const byte = bit >> 3;
-    const off = bit & 7;
-    const v = (((bytes[byte] ?? 0) << 8) | (bytes[byte + 1] ?? 0)) >> (11 - off);
-    rand += alphabet[v & 31];
-  }
-  return `${prefix}_${time}${rand}`;
+  return `${prefix}_${encode(BigInt(now), 10)}${encode(lastRandom, 16)}`;
 }
 
 /** The current time as an ISO-8601 UTC string, the format of every timestamp column. */

@@ -4,6 +4,7 @@ import { nowIso } from '../lib/ids.js';
 import { encryptedColumns } from './encrypted-columns.js';
 import { SecretBox, SecretCorruptError, SecretKeyMismatchError } from './secret-box.js';
 
+/** Settings whose key starts with `secrets.` are sealed; rotation re-encrypts exactly those. */
 const CHECK_KEY = 'secrets.key_check';
 const CHECK_VALUE = 'devflow-key-check';
 
@@ -37,7 +38,8 @@ export async function rotateSecrets(db: Db, current: SecretBox, next: SecretBox)
   const report: RotationReport = {};
   await db.kysely.transaction().execute(async (trx) => {
     for (const col of encryptedColumns) {
-      const rows = await sql<{ k: string; v: string | null }>`select ${sql.ref(col.key)} as k, ${sql.ref(col.column)} as v from ${sql.table(col.table)}`.execute(trx);
+      const filter = col.keyPrefix ? sql`where ${sql.ref(col.key)} like ${col.keyPrefix + '%'}` : sql``;
+      const rows = await sql<{ k: string; v: string | null }>`select ${sql.ref(col.key)} as k, ${sql.ref(col.column)} as v from ${sql.table(col.table)} ${filter}`.execute(trx);
       let n = 0;
       for (const { k, v } of rows.rows) {
         if (v === null) continue;

@@ -4,12 +4,13 @@
  * run by app.worker, on SQLite and on PostgreSQL.
  */
 import { setTimeout as delay } from 'node:timers/promises';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import type { App } from '../../src/app.js';
 import { defineJob, type JobDefinition } from '../../src/jobs/job-registry.js';
 import { dialects } from '../support/databases.js';
-import { Harness, sleep, waitFor } from './support/harness.js';
+import { jobCounts } from './fixtures/test-jobs.js';
+import { harnessed, sleep, waitFor, type Harness } from './support/harness.js';
 
 interface Run {
   label: string;
@@ -80,11 +81,8 @@ function recordingJobs(runs: Run[]): JobDefinition[] {
 
 const overlap = (a: Run, b: Run) => a.start < (b.end ?? Infinity) && b.start < (a.end ?? Infinity);
 
-describe.each(dialects)('job queue in a running app on %s', (kind) => {
-  const h = new Harness();
-  afterEach(() => h.cleanup());
-
-  async function app(runs: Run[], concurrency: number): Promise<App> {
+describe.concurrent.each(dialects)('job queue in a running app on %s', (kind) => {
+  async function app(h: Harness, runs: Run[], concurrency: number): Promise<App> {
     const db = await h.database(kind);
     return h.app(
       db,
@@ -93,23 +91,23 @@ describe.each(dialects)('job queue in a running app on %s', (kind) => {
     );
   }
 
-  it('runs the highest priority first, and jobs of equal priority in the order they were queued', async () => {
+  it('runs the highest priority first, and jobs of equal priority in the order they were queued', harnessed(async (h) => {
     const runs: Run[] = [];
-    const a = await app(runs, 1);
+    const a = await app(h, runs, 1);
     for (const [label, priority] of [['low-1', 0], ['high', 10], ['low-2', 0], ['mid', 5]] as const) {
       await a.queue.enqueue('test.work', { label }, { priority });
     }
     await a.start();
     await waitFor('four runs', () => runs.filter((r) => r.end).length === 4, 10_000);
     expect(runs.map((r) => r.label)).toEqual(['high', 'mid', 'low-1', 'low-2']);
-    expect(await a.queue.countByStatus()).toMatchObject({ succeeded: 4, queued: 0, running: 0 });
-  });
+    expect(await jobCounts(a.db, ['test.work'])).toMatchObject({ succeeded: 4, queued: 0, running: 0 });
+  }));
 
-  it('holds a job until its run-at time while others run', async () => {
+  it('holds a job until its run-at time while others run', harnessed(async (h) => {
     const runs: Run[] = [];
-    const a = await app(runs, 2);
+    const a = await app(h, runs, 2);
     await a.start();
-    const runAt = Date.now() + 1200;
+    const runAt = Date.now() + 2000;
     const later = await a.queue.enqueue('test.work', { label: 'later' }, { runAt: new Date(runAt) });
     await a.queue.enqueue('test.work', { label: 'now' });
     await waitFor('the delayed job', () => runs.some((r) => r.label === 'later' && r.end), 5_000);
@@ -118,11 +116,11 @@ describe.each(dialects)('job queue in a running app on %s', (kind) => {
     expect(now!.start).toBeLessThan(runAt);
     expect(late!.start).toBeGreaterThanOrEqual(runAt);
     expect((await a.queue.get(later.id)).status).toBe('succeeded');
-  });
+  }));
 
-  it('retries with growing delays, and keeps a job that used all its attempts as failed with its error', async () => {
+  it('retries with growing delays, and keeps a job that used all its attempts as failed with its error', harnessed(async (h) => {
     const runs: Run[] = [];
-    const a = await app(runs, 4);
+    const a = await app(h, runs, 4);
     await a.start();
     const flaky = await a.queue.enqueue('test.flaky', { label: 'flaky', failures: 2 });
     const broken = await a.queue.enqueue('test.broken', { label: 'broken' });
@@ -156,15 +154,15 @@ describe.each(dialects)('job queue in a running app on %s', (kind) => {
     // No further attempt is made.
     await sleep(1_200);
     expect(runs.filter((r) => r.label === 'broken')).toHaveLength(3);
-  });
+  }));
 
-  it('never runs two jobs with the same concurrency key together, while different keys run side by side', async () => {
+  it('never runs two jobs with the same concurrency key together, while different keys run side by side', harnessed(async (h) => {
     const runs: Run[] = [];
-    const a = await app(runs, 4);
-    await a.queue.enqueue('test.work', { label: 'env1-a', ms: 400, key: 'env-1' });
-    await a.queue.enqueue('test.work', { label: 'env1-b', ms: 400, key: 'env-1' });
-    await a.queue.enqueue('test.work', { label: 'env1-c', ms: 400, key: 'env-1' });
-    await a.queue.enqueue('test.work', { label: 'env2-a', ms: 400, key: 'env-2' });
+    const a = await app(h, runs, 4);
+    await a.queue.enqueue('test.work', { label: 'env1-a', ms: 600, key: 'env-1' });
+    await a.queue.enqueue('test.work', { label: 'env1-b', ms: 600, key: 'env-1' });
+    await a.queue.enqueue('test.work', { label: 'env1-c', ms: 600, key: 'env-1' });
+    await a.queue.enqueue('test.work', { label: 'env2-a', ms: 600, key: 'env-2' });
     await a.start();
     await waitFor('four runs', () => runs.filter((r) => r.end).length === 4, 10_000);
 
@@ -175,11 +173,11 @@ describe.each(dialects)('job queue in a running app on %s', (kind) => {
     }
     const env2 = runs.find((r) => r.label === 'env2-a')!;
     expect(overlap(env2, env1[0]!)).toBe(true);
-  });
+  }));
 
-  it('cancels a queued job before it runs, and stops a running one through its AbortSignal', async () => {
+  it('cancels a queued job before it runs, and stops a running one through its AbortSignal', harnessed(async (h) => {
     const runs: Run[] = [];
-    const a = await app(runs, 2);
+    const a = await app(h, runs, 2);
     await a.start();
     const runAt = Date.now() + 800;
     const queued = await a.queue.enqueue('test.work', { label: 'queued' }, { runAt: new Date(runAt) });
@@ -208,11 +206,11 @@ describe.each(dialects)('job queue in a running app on %s', (kind) => {
     await sleep(Math.max(0, runAt + 1_200 - Date.now()));
     expect(runs.some((r) => r.label === 'queued')).toBe(false);
     expect((await a.queue.get(queued.id)).status).toBe('cancelled');
-  });
+  }));
 
-  it('runs a job enqueued twice with the same dedupe key once', async () => {
+  it('runs a job enqueued twice with the same dedupe key once', harnessed(async (h) => {
     const runs: Run[] = [];
-    const a = await app(runs, 2);
+    const a = await app(h, runs, 2);
     const first = await a.queue.enqueue('test.work', { label: 'once' }, { dedupeKey: 'nightly:2030-01-01' });
     const second = await a.queue.enqueue('test.work', { label: 'twice' }, { dedupeKey: 'nightly:2030-01-01' });
     expect(second.id).toBe(first.id);
@@ -223,6 +221,6 @@ describe.each(dialects)('job queue in a running app on %s', (kind) => {
     expect(third.id).toBe(first.id);
     await sleep(300);
     expect(runs.map((r) => r.label)).toEqual(['once']);
-    expect(await a.queue.countByStatus()).toMatchObject({ succeeded: 1, queued: 0 });
-  });
+    expect(await jobCounts(a.db, ['test.work'])).toMatchObject({ succeeded: 1, queued: 0 });
+  }));
 });

@@ -13,7 +13,7 @@ export interface TestApp {
 
 export interface TestResponse {
   status: number;
-  headers: Record<string, string | string[] | undefined>;
+  headers: Record<string, string | string[] | number | undefined>;
   body: unknown;
   /** The body typed as an object with any fields (for assertions). */
   json: Record<string, unknown> & { data?: Record<string, unknown>[] };

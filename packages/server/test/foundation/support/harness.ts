@@ -13,6 +13,9 @@ export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)
 export const serverSrc = path.join(repoRoot, 'packages/server/src');
 export const fixturesDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../fixtures');
 
+/** Time limit of a test that starts processes: a child's start can take many seconds on a loaded machine. */
+export const PROCESS_TEST_TIMEOUT = 90_000;
+
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** Polls `probe` until it returns a truthy value; fails with `what` after `timeoutMs` (an error from `probe` fails at once). */
@@ -36,6 +39,21 @@ export function testEnv(db: TestDatabase, extra: Record<string, string> = {}): R
   };
 }
 
+/** Every child any harness of this process started and that is still running. */
+const liveChildren = new Set<ChildProcess>();
+let exitHookInstalled = false;
+
+function trackChild(child: ChildProcess): void {
+  liveChildren.add(child);
+  child.once('exit', () => liveChildren.delete(child));
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  // Last resort: a test process that ends early (timeout, crash) must not leave workers behind.
+  process.once('exit', () => {
+    for (const c of liveChildren) c.kill('SIGKILL');
+  });
+}
+
 /**
  * Tracks what a test opened (databases, apps, child processes) and closes it
  * all in `cleanup()`, children first, so a failed assertion leaks nothing.
@@ -44,6 +62,12 @@ export class Harness {
   private readonly dbs: TestDatabase[] = [];
   private readonly apps = new Set<App>();
   private readonly children = new Set<ChildProcess>();
+  private readonly deferred: (() => void)[] = [];
+
+  /** Runs `fn` first thing in cleanup (e.g. closing a client stream). */
+  defer(fn: () => void): void {
+    this.deferred.push(fn);
+  }
 
   async database(kind: DialectName): Promise<TestDatabase> {
     const db = await createTestDatabase(kind);
@@ -78,11 +102,13 @@ export class Harness {
     child.stdout?.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
     child.stderr?.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
     this.children.add(child);
+    trackChild(child);
     child.on('exit', () => this.children.delete(child));
     return Object.assign(child, { output: () => ({ stdout, stderr }) });
   }
 
   async cleanup(): Promise<void> {
+    for (const fn of this.deferred.splice(0)) fn();
     for (const child of this.children) child.kill('SIGKILL');
     await Promise.all([...this.children].map((c) => exited(c, 5_000).catch(() => undefined)));
     const apps = [...this.apps];
@@ -91,6 +117,21 @@ export class Harness {
     const dbs = this.dbs.splice(0);
     await Promise.allSettled(dbs.map((d) => d.drop()));
   }
+}
+
+/**
+ * Wraps a test body with its own Harness, cleaned up when the body ends, so
+ * tests can run concurrently without sharing (or closing) each other's parts.
+ */
+export function harnessed(body: (h: Harness) => Promise<void>): () => Promise<void> {
+  return async () => {
+    const h = new Harness();
+    try {
+      await body(h);
+    } finally {
+      await h.cleanup();
+    }
+  };
 }
 
 /** Node arguments that run a TypeScript entry point of this repo from source, like the built binary would. */
@@ -120,7 +161,7 @@ export function exited(child: ChildProcess, timeoutMs: number): Promise<number> 
 export async function waitForLine(
   child: ChildProcess & { output: () => { stdout: string; stderr: string } },
   line: string,
-  timeoutMs = 20_000,
+  timeoutMs = 45_000,
 ): Promise<void> {
   await waitFor(
     `"${line}" from process ${child.pid}`,
