@@ -17,6 +17,8 @@ if [ -x lab/up.sh ] || [ -f lab/up.sh ]; then
   bash lab/up.sh
 fi
 
+step "services: Chromium (dashboard e2e)" && bash scripts/chromium.sh
+
 step "build"
 npm run build
 

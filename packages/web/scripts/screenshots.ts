@@ -106,11 +106,21 @@ async function scenario(browser: Browser, base: string, state: StubState, theme:
     ['/settings/members', 'Settings', 'members'],
     ['/settings/audit', 'Settings', 'audit'],
     ['/servers', 'Servers', 'servers'],
+    ['/servers/srv_1', 'web-1', 'server'],
+    ['/servers/srv_2', 'db-1', 'server-unreachable'],
+    ['/servers/new', 'Add a server', 'add-server'],
   ] as const) {
     await page.goto(`${base}${url}`);
     await page.getByRole('heading', { name: heading, level: 1 }).waitFor();
     if (name === 'audit') {
       await page.locator('.audit summary').nth(3).click();
+    }
+    if (name === 'server') {
+      await page.locator('.chart__plot').first().waitFor();
+      await page.getByRole('button', { name: 'Show data table' }).first().click();
+    }
+    if (name === 'add-server') {
+      await page.getByLabel('production').check();
     }
     await shot(page, `${name}-${tag}`);
   }

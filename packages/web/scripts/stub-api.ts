@@ -5,7 +5,7 @@ import path from 'node:path';
 /**
  * A throwaway server for looking at the built UI without the control plane:
  * serves `dist` (SPA fallback included) and answers the identity API with
- * the shapes of @devflow/contracts from memory. Not for production; used by
+ * the shapes of @devflow/contracts from memory (identity, servers). Not for production; used by
  * the screenshot script.
  */
 
@@ -83,6 +83,84 @@ const auditEvents = Array.from({ length: 8 }, (_, i) => ({
   createdAt: new Date(Date.UTC(2025, 10, 26, 12 - i, 5)).toISOString(),
 }));
 
+const NOW = Date.UTC(2025, 10, 26, 12, 0);
+const FACTS = {
+  os: { id: 'debian', version: '12', codename: 'bookworm', name: 'Debian GNU/Linux 12 (bookworm)' },
+  kernel: '6.1.0-27-amd64',
+  arch: 'x86_64',
+  cpus: 4,
+  memoryBytes: 8 * 1024 ** 3,
+  diskBytes: 160 * 1024 ** 3,
+  serviceManager: 'systemd',
+  tools: { docker: null, nginx: '1.22.1', php: ['8.2.26'], phpFpm: ['8.2.26'], composer: '2.8.3', git: '2.39.5', restic: null, curl: '7.88.1', rsync: '3.2.7' },
+  detectedAt: new Date(NOW - 3_600_000).toISOString(),
+};
+const servers = [
+  ['srv_1', 'web-1', '203.0.113.10', 'online'],
+  ['srv_2', 'db-1', '203.0.113.11', 'unreachable'],
+  ['srv_3', 'staging', 'staging.example.com', 'new'],
+].map(([id = '', name = '', host = '', status = '']) => ({
+  id,
+  organizationId: 'org_1',
+  name,
+  host,
+  port: 22,
+  user: 'root',
+  sshKeyId: 'key_1',
+  status,
+  hostKeyFingerprint: status === 'new' ? null : 'SHA256:nThbg6kXUpJWGl7E1IGOCspRomTxdCARLviKw6E5SY8',
+  pendingHostKeyFingerprint: status === 'unreachable' ? 'SHA256:Yq3xK0m1c0Hc8fVYkqk2mPpQz5r4S1tUuVwWxXyZaAb' : null,
+  facts: status === 'new' ? { ...FACTS, os: null, kernel: null, arch: null, cpus: null, memoryBytes: null, diskBytes: null, serviceManager: null, tools: null, detectedAt: null } : FACTS,
+  lastSeenAt: status === 'new' ? null : new Date(NOW - (status === 'online' ? 20_000 : 5_400_000)).toISOString(),
+  lastError: status === 'unreachable' ? 'The host key of 203.0.113.11 changed: expected SHA256:nThbg6kX…, the server presented SHA256:Yq3xK0m1….' : null,
+  metricsIntervalSeconds: 30,
+  createdAt: '2025-11-01T09:00:00Z',
+  updatedAt: '2025-11-20T09:00:00Z',
+}));
+const run = {
+  id: 'prv_1',
+  serverId: 'srv_1',
+  jobId: 'job_1',
+  status: 'succeeded',
+  phpVersion: '8.2',
+  changed: true,
+  steps: [
+    ['layout', 'changed', 'created /srv/devflow'],
+    ['base-packages', 'unchanged', 'git, curl, ca-certificates and rsync are installed'],
+    ['nginx', 'unchanged', 'nginx is installed and running'],
+    ['docker', 'skipped', 'not requested for PHP releases'],
+  ].map(([name = '', status = '', reason = '']) => ({ name, status, reason, startedAt: '2025-11-26T11:00:00Z', finishedAt: '2025-11-26T11:00:02Z' })),
+  error: null,
+  createdAt: '2025-11-26T11:00:00Z',
+  startedAt: '2025-11-26T11:00:00Z',
+  finishedAt: '2025-11-26T11:00:09Z',
+};
+const logLines = ['==> layout', '$ install -d -m 755 -o root -g root -- /srv/devflow', '<== layout: changed (created /srv/devflow)', '==> nginx', 'nginx is running.'].map(
+  (line, i) => ({ seq: i + 1, at: '2025-11-26T11:00:01Z', step: line.includes('nginx') ? 'nginx' : 'layout', stream: line.startsWith('<==') || line.startsWith('==>') ? 'system' : 'stdout', line }),
+);
+
+/** A smooth, deterministic hour of samples every 30 s. */
+function metrics(serverId: string, from: number, to: number) {
+  const points = [];
+  for (let t = Math.max(from, to - 3_600_000) + 15_000, i = 0; t <= to; t += 30_000, i++) {
+    const wave = Math.sin(i / 9) * 0.5 + 0.5;
+    points.push({
+      at: new Date(t).toISOString(),
+      samples: 1,
+      cpuPercent: 12 + wave * 35 + (i % 7) * 2,
+      cpuPercentMax: 20 + wave * 50,
+      load1: 0.4 + wave * 1.6,
+      memUsedBytes: (3.1 + wave * 1.2) * 1024 ** 3,
+      memTotalBytes: 8 * 1024 ** 3,
+      diskUsedBytes: (61 + i * 0.01) * 1024 ** 3,
+      diskTotalBytes: 160 * 1024 ** 3,
+      netRxBytesPerSecond: 40_000 + wave * 220_000,
+      netTxBytesPerSecond: 25_000 + (1 - wave) * 90_000,
+    });
+  }
+  return { serverId, step: 'raw', from: new Date(from).toISOString(), to: new Date(to).toISOString(), points };
+}
+
 async function api(req: http.IncomingMessage, res: http.ServerResponse, url: URL, state: StubState): Promise<void> {
   const signedIn = (req.headers.cookie ?? '').includes('devflow_session=stub');
   const route = `${req.method} ${url.pathname}`;
@@ -145,6 +223,23 @@ async function api(req: http.IncomingMessage, res: http.ServerResponse, url: URL
       return json(res, 200, { data: members, nextCursor: null });
     case 'GET /api/v1/audit-events':
       return json(res, 200, { data: auditEvents, nextCursor: 'next' });
+    case 'GET /api/v1/servers':
+      return json(res, 200, { data: url.searchParams.get('organizationId') === 'org_2' ? [] : servers, nextCursor: null });
+    case 'GET /api/v1/ssh-keys':
+      return json(res, 200, {
+        data: [{ id: 'key_1', organizationId: 'org_1', name: 'production', type: 'ssh-ed25519', publicKey: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIK0wmN/Cr3JXqmLW7u+g9pTh+wyqDHpSQEIQczXkVx9q devflow-production', fingerprint: 'SHA256:3nFjWuHUCJvwdSqEUg4Bg37moJfTDkg38IzHmNt0MP4', createdAt: '2025-11-01T09:00:00Z' }],
+        nextCursor: null,
+      });
+  }
+  const serverRoute = /^GET \/api\/v1\/servers\/([^/]+)(\/metrics|\/provisioning-runs\/prv_1\/logs)?$/.exec(route);
+  const server = servers.find((x) => x.id === serverRoute?.[1]);
+  if (serverRoute && server) {
+    if (serverRoute[2] === '/metrics') {
+      const to = Date.parse(url.searchParams.get('to') ?? '') || NOW;
+      return json(res, 200, server.status === 'new' ? { serverId: server.id, step: 'raw', from: new Date(to - 3_600_000).toISOString(), to: new Date(to).toISOString(), points: [] } : metrics(server.id, Date.parse(url.searchParams.get('from') ?? '') || to - 3_600_000, to));
+    }
+    if (serverRoute[2]) return json(res, 200, { data: Number(url.searchParams.get('after')) > 0 ? [] : logLines, nextAfter: logLines.length });
+    return json(res, 200, { ...server, latestProvisionRun: server.id === 'srv_1' ? run : null });
   }
   return problem(res, 404, 'route.not_found', `No route ${route}.`);
 }

@@ -6,16 +6,29 @@ import { InvitePage } from './pages/invite-page';
 import { LoginPage } from './pages/login-page';
 import { NotFoundPage } from './pages/not-found-page';
 import { ProjectsPage } from './pages/projects-page';
-import { ServersPage } from './pages/servers-page';
 import { SetupPage } from './pages/setup-page';
 import { Redirect, safeNext, useLocation } from './router/router';
 import { useSession } from './session/session';
 
-// Pages with heavier code (QR codes, tables) load on first visit.
+// Pages with heavier code (QR codes, tables, charts) load on first visit.
 const AccountPage = lazy(() => import('./pages/account/account-page').then((m) => ({ default: m.AccountPage })));
 const SettingsLayout = lazy(() => import('./pages/settings/settings-layout').then((m) => ({ default: m.SettingsLayout })));
 const MembersPage = lazy(() => import('./pages/settings/members-page').then((m) => ({ default: m.MembersPage })));
 const AuditPage = lazy(() => import('./pages/settings/audit-page').then((m) => ({ default: m.AuditPage })));
+const ServersPage = lazy(() => import('./pages/servers/servers-page').then((m) => ({ default: m.ServersPage })));
+const AddServerPage = lazy(() => import('./pages/servers/add-server-page').then((m) => ({ default: m.AddServerPage })));
+const ServerDetailPage = lazy(() => import('./pages/servers/server-detail-page').then((m) => ({ default: m.ServerDetailPage })));
+
+/** `/servers/<id>` → the id; null for any other path. */
+function serverIdOf(pathname: string): string | null {
+  const m = /^\/servers\/([^/]+)$/.exec(pathname);
+  if (!m?.[1]) return null;
+  try {
+    return decodeURIComponent(m[1]);
+  } catch {
+    return null;
+  }
+}
 
 function Splash({ children }: { children?: ReactNode }) {
   return (
@@ -37,6 +50,8 @@ function page(pathname: string): ReactNode {
       return <DashboardPage />;
     case '/servers':
       return <ServersPage />;
+    case '/servers/new':
+      return <AddServerPage />;
     case '/projects':
       return <ProjectsPage />;
     case '/account':
@@ -55,8 +70,10 @@ function page(pathname: string): ReactNode {
           <AuditPage />
         </SettingsLayout>
       );
-    default:
-      return <NotFoundPage />;
+    default: {
+      const serverId = serverIdOf(pathname);
+      return serverId ? <ServerDetailPage key={serverId} id={serverId} /> : <NotFoundPage />;
+    }
   }
 }
 

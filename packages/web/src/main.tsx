@@ -7,6 +7,9 @@ import './styles/base.css';
 import './styles/controls.css';
 import './styles/layout.css';
 import './styles/content.css';
+import './styles/servers.css';
+import './styles/charts.css';
+import './styles/dashboard.css';
 
 const root = document.getElementById('root');
 if (!root) throw new Error('index.html lacks #root');

@@ -70,6 +70,13 @@ describe('ApiClient', () => {
     expect(e.fieldErrors()).toEqual({ email: 'Invalid email', from: 'Invalid date' });
   });
 
+  it('keeps extension members of a problem, such as the fingerprints of a changed host key', async () => {
+    const body = { type: 'urn:x', title: 'x', status: 409, code: 'server.host_key_mismatch', detail: 'changed', requestId: 'r', expectedFingerprint: 'SHA256:a', presentedFingerprint: 'SHA256:b' };
+    const { fetch } = fakeFetch([new Response(JSON.stringify(body), { status: 409, headers: { 'content-type': 'application/problem+json' } })]);
+    const err = await new ApiClient({ fetch }).post('/api/v1/servers/s1/validate').catch((e: unknown) => e);
+    expect((err as ApiError).extensions).toEqual({ expectedFingerprint: 'SHA256:a', presentedFingerprint: 'SHA256:b' });
+  });
+
   it('reports answers that are not problems, and network failures, as ApiErrors too', async () => {
     const { fetch } = fakeFetch([
       new Response('<html>Bad gateway</html>', { status: 502, statusText: 'Bad Gateway', headers: { 'content-type': 'text/html' } }),

@@ -14,8 +14,10 @@ export class ApiError extends Error {
   readonly title: string;
   readonly errors: readonly FieldError[];
   readonly requestId: string | undefined;
+  /** Extension members of the problem (e.g. `presentedFingerprint` of `server.host_key_mismatch`). */
+  readonly extensions: Readonly<Record<string, unknown>>;
 
-  constructor(problem: ProblemBody) {
+  constructor(problem: ProblemBody & Record<string, unknown>) {
     super(problem.detail);
     this.name = 'ApiError';
     this.status = problem.status;
@@ -25,6 +27,8 @@ export class ApiError extends Error {
     this.title = problem.title;
     this.errors = problem.errors ?? [];
     this.requestId = problem.requestId;
+    const { type: _t, title: _ti, status: _s, detail: _d, code: _c, errors: _e, requestId: _r, ...extensions } = problem;
+    this.extensions = extensions;
   }
 
   /** Field errors by form field name (`body.email` → `email`); the first message of a field wins. */
@@ -38,7 +42,7 @@ export class ApiError extends Error {
   }
 }
 
-function isProblem(body: unknown): body is ProblemBody {
+function isProblem(body: unknown): body is ProblemBody & Record<string, unknown> {
   return typeof body === 'object' && body !== null && typeof (body as ProblemBody).code === 'string';
 }
 

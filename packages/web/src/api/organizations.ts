@@ -14,6 +14,6 @@ export const organizationsApi = {
   invite: (organizationId: string, email: string, role: Role) =>
     api.post<Invitation>(`${org(organizationId)}/invitations`, { email, role }),
 
-  auditEvents: (filter: AuditFilter, cursor?: string, signal?: AbortSignal) =>
-    api.get<Page<AuditEvent>>('/api/v1/audit-events', { query: { ...filter, cursor, limit: 50 }, signal }),
+  auditEvents: (filter: AuditFilter, cursor?: string, signal?: AbortSignal, limit = 50) =>
+    api.get<Page<AuditEvent>>('/api/v1/audit-events', { query: { ...filter, cursor, limit }, signal }),
 };

@@ -14,10 +14,26 @@ import type {
   meResponse,
   memberSchema,
   membershipSummarySchema,
+  metricPointSchema,
+  metricsQuery,
+  metricsResponse,
   problemSchema,
+  provisionAcceptedResponse,
+  provisionBody,
+  provisionLogLineSchema,
+  provisionRunSchema,
+  provisionStepNameSchema,
+  provisionStepStatusSchema,
   roleSchema,
+  serverCreateBody,
+  serverFactsSchema,
+  serverSchema,
+  serverStatusSchema,
+  serverUpdateBody,
   sessionResponse,
   setupBody,
+  sshKeyCreateBody,
+  sshKeySchema,
   tokenCreateBody,
   tokenCreatedResponse,
   tokenSchema,
@@ -73,3 +89,44 @@ export interface InvitationAccepted {
 
 export type AuditEvent = z.infer<typeof auditEventSchema>;
 export type AuditFilter = Omit<z.input<typeof auditQuery>, 'limit' | 'cursor'>;
+
+export type SshKey = z.infer<typeof sshKeySchema>;
+/** POST /ssh-keys: omit `privateKey` to generate an ed25519 key. */
+export type SshKeyInput = z.input<typeof sshKeyCreateBody>;
+
+export type ServerStatus = z.infer<typeof serverStatusSchema>;
+export type ServerFacts = z.infer<typeof serverFactsSchema>;
+export type Server = z.infer<typeof serverSchema>;
+export type ProvisionRun = z.infer<typeof provisionRunSchema>;
+/** GET /servers/{id}: the server and its newest provisioning run. */
+export type ServerDetail = Server & { latestProvisionRun: ProvisionRun | null };
+export type ServerInput = z.input<typeof serverCreateBody>;
+export type ServerPatch = z.input<typeof serverUpdateBody>;
+
+export type ProvisionInput = z.input<typeof provisionBody>;
+export type ProvisionStepName = z.infer<typeof provisionStepNameSchema>;
+export type ProvisionStepStatus = z.infer<typeof provisionStepStatusSchema>;
+export type ProvisionAccepted = z.infer<typeof provisionAcceptedResponse>;
+export type ProvisionLogLine = z.infer<typeof provisionLogLineSchema>;
+export interface ProvisionLogPage {
+  data: ProvisionLogLine[];
+  /** The `after` of the next call: the last line's seq. */
+  nextAfter: number;
+}
+/** Every provisioning step, in the order a run executes them (the contract's `provisionStepNames`). */
+export const PROVISION_STEPS: readonly ProvisionStepName[] = [
+  'layout',
+  'base-packages',
+  'nginx',
+  'php-fpm',
+  'composer',
+  'docker',
+  'restic',
+  'ufw',
+  'fail2ban',
+  'unattended-upgrades',
+];
+
+export type MetricsQuery = z.input<typeof metricsQuery>;
+export type MetricsSeries = z.infer<typeof metricsResponse>;
+export type MetricPoint = z.infer<typeof metricPointSchema>;

@@ -1,39 +1,30 @@
-import { EmptyState } from '../components/empty-state';
 import { PageHeader } from '../components/page-header';
 import { Link } from '../router/router';
-import { useMe, useSession } from '../session/session';
+import { canAdminister, useMe, useSession } from '../session/session';
+import { RecentActivity } from './dashboard/recent-activity';
+import { ServersSummary } from './dashboard/servers-summary';
 
-/** Overview of the organization; grows with servers, projects and deployments. */
+/** Overview of the organization: servers now; projects and deployments as they arrive. */
 export function DashboardPage() {
   const me = useMe();
   const { organization } = useSession();
   return (
     <>
       <PageHeader title="Dashboard" description={organization ? `Welcome back, ${me.user.name}. This is ${organization.organizationName}.` : `Welcome, ${me.user.name}.`} />
-      <section className="cards" aria-label="Summary">
-        <div className="card stat">
-          <p className="stat__label">Servers</p>
-          <p className="stat__value">0</p>
-        </div>
-        <div className="card stat">
-          <p className="stat__label">Projects</p>
-          <p className="stat__value">0</p>
-        </div>
-        <div className="card stat">
-          <p className="stat__label">Deployments today</p>
-          <p className="stat__value">0</p>
-        </div>
-      </section>
-      <EmptyState
-        title="Nothing deployed yet"
-        action={
-          <Link to="/servers" className="button button--primary">
-            Add a server
-          </Link>
-        }
-      >
-        Connect a server over SSH, then create a project from a Git repository to ship your first release.
-      </EmptyState>
+      <ServersSummary />
+      <div className="dash-grid">
+        <section className="card section" aria-labelledby="dash-projects-title">
+          <div className="section__head">
+            <h2 id="dash-projects-title">Projects</h2>
+            <Link to="/projects">All projects</Link>
+          </div>
+          <p className="muted">
+            Projects and their deployments appear here once creating projects arrives in the dashboard: a Git repository, its
+            environments, and each release.
+          </p>
+        </section>
+        {organization && canAdminister(organization) && <RecentActivity organizationId={organization.organizationId} />}
+      </div>
     </>
   );
 }

@@ -107,3 +107,17 @@ export function useMe(): Me {
 export function canAdminister(membership: Membership | undefined): boolean {
   return membership?.role === 'owner' || membership?.role === 'admin';
 }
+
+/**
+ * Whether the role may add, validate, provision, change and delete servers
+ * and SSH keys (`server.write`: admin or owner). Only hides controls: the API
+ * refuses the others anyway.
+ */
+export function canManageServers(membership: Membership | undefined): boolean {
+  return canAdminister(membership);
+}
+
+/** The user's membership in one organization, if any. */
+export function membershipIn(me: Me, organizationId: string | undefined): Membership | undefined {
+  return me.memberships.find((m) => m.organizationId === organizationId);
+}
