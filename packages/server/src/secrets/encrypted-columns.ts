@@ -19,4 +19,6 @@ export const encryptedColumns: readonly EncryptedColumn[] = [
   { table: 'projects', key: 'id', column: 'deploy_private_key' },
   { table: 'environments', key: 'id', column: 'webhook_secret' },
   { table: 'env_var_versions', key: 'id', column: 'snapshot' },
+  { table: 'acme_accounts', key: 'id', column: 'account_key' },
+  { table: 'dns_providers', key: 'id', column: 'credentials' },
 ];

@@ -44,6 +44,51 @@ const matrix: Record<string, Rule> = {
   'GET /api/v1/organizations/{id}/invitations': { min: 'admin', scope: 'org' },
   'POST /api/v1/organizations/{id}/invitations': { min: 'admin', scope: 'org' },
   'GET /api/v1/audit-events': { min: 'admin', scope: 'list' },
+  // SSH keys and servers (fixtures: serverFixture below).
+  'GET /api/v1/ssh-keys': { min: 'viewer', scope: 'list' },
+  'POST /api/v1/ssh-keys': { min: 'admin', scope: 'list' },
+  'GET /api/v1/ssh-keys/{id}': { min: 'viewer', scope: 'org' },
+  'DELETE /api/v1/ssh-keys/{id}': { min: 'admin', scope: 'org' },
+  'GET /api/v1/servers': { min: 'viewer', scope: 'list' },
+  'POST /api/v1/servers': { min: 'admin', scope: 'list' },
+  'GET /api/v1/servers/{id}': { min: 'viewer', scope: 'org' },
+  'PATCH /api/v1/servers/{id}': { min: 'admin', scope: 'org' },
+  'DELETE /api/v1/servers/{id}': { min: 'admin', scope: 'org' },
+  'POST /api/v1/servers/{id}/validate': { min: 'admin', scope: 'org' },
+  'POST /api/v1/servers/{id}/accept-host-key': { min: 'admin', scope: 'org' },
+  'POST /api/v1/servers/{id}/provision': { min: 'admin', scope: 'org' },
+  'GET /api/v1/servers/{id}/provisioning-runs': { min: 'viewer', scope: 'org' },
+  'GET /api/v1/servers/{id}/provisioning-runs/{runId}': { min: 'viewer', scope: 'org' },
+  'GET /api/v1/servers/{id}/provisioning-runs/{runId}/logs': { min: 'viewer', scope: 'org' },
+  'GET /api/v1/servers/{id}/metrics': { min: 'viewer', scope: 'org' },
+  // Projects, environments, deployments, webhooks (fixtures: deployFixtures below).
+  'POST /api/v1/projects/detect': { min: 'developer', scope: 'list' },
+  'GET /api/v1/projects': { min: 'viewer', scope: 'list' },
+  'POST /api/v1/projects': { min: 'developer', scope: 'list' },
+  'GET /api/v1/projects/{id}': { min: 'viewer', scope: 'org' },
+  'PATCH /api/v1/projects/{id}': { min: 'developer', scope: 'org' },
+  'DELETE /api/v1/projects/{id}': { min: 'developer', scope: 'org' },
+  'POST /api/v1/projects/{id}/clone': { min: 'developer', scope: 'org' },
+  'GET /api/v1/projects/{id}/environments': { min: 'viewer', scope: 'org' },
+  'POST /api/v1/projects/{id}/environments': { min: 'developer', scope: 'org' },
+  'GET /api/v1/environments/{id}': { min: 'viewer', scope: 'org' },
+  'PATCH /api/v1/environments/{id}': { min: 'developer', scope: 'org' },
+  'DELETE /api/v1/environments/{id}': { min: 'developer', scope: 'org' },
+  'GET /api/v1/environments/{id}/variables': { min: 'viewer', scope: 'org' },
+  'PUT /api/v1/environments/{id}/variables': { min: 'developer', scope: 'org' },
+  'GET /api/v1/environments/{id}/webhook': { min: 'developer', scope: 'org' },
+  'POST /api/v1/environments/{id}/webhook/rotate': { min: 'developer', scope: 'org' },
+  'GET /api/v1/environments/{id}/deployments': { min: 'viewer', scope: 'org' },
+  'POST /api/v1/environments/{id}/deployments': { min: 'developer', scope: 'org' },
+  'GET /api/v1/environments/{id}/releases': { min: 'viewer', scope: 'org' },
+  'POST /api/v1/environments/{id}/rollback': { min: 'developer', scope: 'org' },
+  'POST /api/v1/environments/{id}/maintenance': { min: 'developer', scope: 'org' },
+  'GET /api/v1/deployments/{id}': { min: 'viewer', scope: 'org' },
+  'GET /api/v1/deployments/{id}/logs': { min: 'viewer', scope: 'org' },
+  'POST /api/v1/deployments/{id}/cancel': { min: 'developer', scope: 'org' },
+  'POST /api/v1/deployments/{id}/approve': { min: 'admin', scope: 'org' },
+  'POST /api/v1/deployments/{id}/reject': { min: 'admin', scope: 'org' },
+  'POST /api/v1/hooks/{provider}/{environmentId}': { min: 'public' },
 };
 
 const rank: Record<Role, number> = { viewer: 0, developer: 1, admin: 2 };
@@ -71,6 +116,9 @@ describe('authorization matrix over the OpenAPI document', () => {
   const ownTokenIds = new Map<ActorName, string>();
   let targetUserId: string;
   let ops: Op[];
+  const serverFixture = { keyId: '', serverId: '', runId: 'prv_matrix' };
+  /** Per actor, so one actor's DELETE never removes what the next actor's walk needs. */
+  const deployFixtures = new Map<ActorName, { projectId: string; environmentId: string; deploymentId: string; hookEnvironmentId: string; hookToken: string }>();
 
   beforeAll(async () => {
     t = await startTestApp('sqlite', { loginPerMinute: 10_000 });
@@ -91,6 +139,33 @@ describe('authorization matrix over the OpenAPI document', () => {
     }
     // The owner also belongs to "Other"; remove that so the outsider's organization is theirs alone.
     await t.request('DELETE', `/api/v1/organizations/${String(otherOrg.json.id)}/members/${owner.userId}`, { session: outsider });
+
+    // Projects, environments and deployments of organization A (no worker runs: deployments stay queued).
+    const key = await t.request('POST', '/api/v1/ssh-keys', { session: owner, body: { organizationId: owner.organizationId, name: 'matrix' } });
+    const server = await t.request('POST', '/api/v1/servers', { session: owner, body: { organizationId: owner.organizationId, name: 'matrix', host: '127.0.0.1', port: 22, sshKeyId: key.json.id } });
+    for (const actor of sessions.keys()) {
+      const mk = (name: string) => t.request('POST', '/api/v1/projects', { session: owner, body: { organizationId: owner.organizationId, name, repositoryUrl: 'https://git.invalid/acme/app.git', framework: 'laravel' } });
+      const project = await mk(`matrix-a-${actor}`);
+      const other = await mk(`matrix-b-${actor}`);
+      const env = await t.request('POST', `/api/v1/projects/${String(other.json.id)}/environments`, { session: owner, body: { name: 'production', serverIds: [server.json.id] } });
+      const dep = await t.request('POST', `/api/v1/environments/${String(env.json.id)}/deployments`, { session: owner, body: {} });
+      // Hooks get an environment of their own: the walk rotates the other one's webhook secret.
+      const hookEnv = await t.request('POST', `/api/v1/projects/${String(other.json.id)}/environments`, { session: owner, body: { name: 'hooks', serverIds: [server.json.id] } });
+      const hook = await t.request('GET', `/api/v1/environments/${String(hookEnv.json.id)}/webhook`, { session: owner });
+      const hookToken = new URL(String((hook.json.urls as Record<string, string>).generic)).searchParams.get('token') ?? '';
+      deployFixtures.set(actor, { projectId: String(project.json.id), environmentId: String(env.json.id), deploymentId: String(dep.json.id), hookEnvironmentId: String(hookEnv.json.id), hookToken });
+    }
+
+    // An SSH key and a server of organization A on a closed port, with one finished provisioning run.
+    const matrixKey = await t.request('POST', '/api/v1/ssh-keys', { session: owner, body: { organizationId: owner.organizationId, name: 'matrix-servers' } });
+    serverFixture.keyId = String(matrixKey.json.id);
+    const matrixServer = await t.request('POST', '/api/v1/servers', { session: owner, body: { organizationId: owner.organizationId, name: 'matrix-servers', host: '127.0.0.1', port: 9, sshKeyId: serverFixture.keyId } });
+    serverFixture.serverId = String(matrixServer.json.id);
+    const at = new Date().toISOString();
+    await t.app.db.kysely
+      .insertInto('server_provision_runs')
+      .values({ id: serverFixture.runId, server_id: serverFixture.serverId, organization_id: owner.organizationId, job_id: null, status: 'failed', options: '{"phpVersion":"8.2","steps":[]}', error: 'fixture', created_by: null, created_at: at, started_at: at, finished_at: at })
+      .execute();
 
     base = (await t.app.http?.listen({ host: '127.0.0.1', port: 0 })) ?? '';
     const doc = (await (await fetch(`${base}/api/v1/openapi.json`)).json()) as { paths: Record<string, Record<string, unknown>> };
@@ -117,6 +192,15 @@ describe('authorization matrix over the OpenAPI document', () => {
     return op.path.replace(/\{(\w+)\}/g, (_m, name: string) => {
       if (op.path.startsWith('/api/v1/tokens/')) return ownTokenIds.get(actor) ?? 'tok_none';
       if (name === 'userId') return targetUserId;
+      if (name === 'runId') return serverFixture.runId;
+      if (op.path.startsWith('/api/v1/ssh-keys/')) return serverFixture.keyId;
+      if (op.path.startsWith('/api/v1/servers/')) return serverFixture.serverId;
+      const f = deployFixtures.get(actor);
+      if (f && op.path.startsWith('/api/v1/projects/')) return f.projectId;
+      if (f && op.path.startsWith('/api/v1/environments/')) return f.environmentId;
+      if (f && op.path.startsWith('/api/v1/deployments/')) return f.deploymentId;
+      // A signed generic hook URL: the token rides along as a query string.
+      if (f && op.path.startsWith('/api/v1/hooks/')) return name === 'provider' ? 'generic' : `${f.hookEnvironmentId}?token=${f.hookToken}`;
       if (op.path.startsWith('/api/v1/organizations/')) return owner.organizationId;
       throw new Error(`no fixture for {${name}} in ${op.key}: add one to the matrix test`);
     });

@@ -98,7 +98,7 @@ export async function login(t: TestApp, email: string, password = TEST_PASSWORD,
 /** Reads the session cookie and CSRF token from a setup/login response. */
 export function sessionFrom(res: TestResponse): Session {
   const setCookie = res.headers['set-cookie'];
-  const line = (Array.isArray(setCookie) ? setCookie : [setCookie ?? '']).find((c) => c.startsWith('devflow_session='));
+  const line = (Array.isArray(setCookie) ? setCookie : [String(setCookie ?? '')]).find((c) => c.startsWith('devflow_session='));
   const cookie = line?.split(';')[0]?.split('=')[1];
   if (!cookie) throw new Error('no session cookie in response');
   const user = res.json.user as { id: string };

@@ -1,8 +1,9 @@
 import { createHash, createPrivateKey, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
-import ssh2 from 'ssh2';
+import type ssh2Types from 'ssh2';
+import { ssh2 } from './load-ssh2.js';
 import { AppError } from '../../lib/errors.js';
 
-type ParsedKey = ssh2.ParsedKey;
+type ParsedKey = ssh2Types.ParsedKey;
 
 /** A usable key pair: the private key without any passphrase (to be sealed at rest) and its public parts. */
 export interface KeyMaterial {
@@ -35,7 +36,7 @@ function invalidKey(code: string, message: string, cause?: unknown): AppError {
 }
 
 function parse(text: string | Buffer, passphrase?: string): ParsedKey | Error {
-  const parsed = ssh2.utils.parseKey(text, passphrase);
+  const parsed = ssh2().utils.parseKey(text, passphrase);
   return Array.isArray(parsed) ? (parsed[0] as ParsedKey) : parsed;
 }
 
@@ -122,7 +123,9 @@ function fromPkcs8(text: string, passphrase: string | undefined): string {
     if (code === 'ERR_MISSING_PASSPHRASE' || /passphrase required|bad password read|unable to get passphrase/i.test(`${message} ${stack}`) || (encrypted && !passphrase)) {
       throw invalidKey('ssh_key.passphrase_required', 'This private key is encrypted: give its passphrase.', err);
     }
-    if (/bad decrypt|BAD_DECRYPT/i.test(`${code} ${message}`)) {
+    // A wrong key usually fails the padding check ("bad decrypt"), but about once in 256 tries it passes
+    // and the garbage fails to parse instead: with an encrypted key and a passphrase, both mean a wrong passphrase.
+    if (/bad decrypt|BAD_DECRYPT/i.test(`${code} ${message}`) || (encrypted && passphrase)) {
       throw invalidKey('ssh_key.bad_passphrase', 'The passphrase does not decrypt this private key.', err);
     }
     throw invalidKey('ssh_key.invalid', 'This is not a private key DevFlow can read (OpenSSH or PEM expected).', err);

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { Selectable } from 'kysely';
 import {
   defaultRetention,
@@ -102,6 +103,8 @@ export class MetricsService {
       .execute();
     // A tick may fire a little early: 2 s of slack keeps a 30 s interval at 30 s, not 40.
     const due = rows.filter((r) => !r.last_sampled_at || Date.parse(r.last_sampled_at) <= now - r.metrics_interval_seconds * 1000 + 2000);
+    // Every concurrent command listens on the job's signal.
+    if (signal) setMaxListeners(Math.max(64, (this.o.concurrency ?? 16) * 4), signal);
     let sampled = 0;
     let failed = 0;
     let next = 0;

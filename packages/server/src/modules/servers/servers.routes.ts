@@ -19,6 +19,7 @@ import { z } from 'zod';
 import type { HttpApp } from '../../http/app.js';
 import type { MetricsService } from './metrics.service.js';
 import type { ProvisioningService } from './provisioning.service.js';
+import { authorizeIn } from '../ssh-keys/ssh-keys.service.js';
 import { presentServer, type ServerService } from './servers.service.js';
 
 export interface ServerRouteDeps {
@@ -38,9 +39,13 @@ export function registerServerRoutes(app: HttpApp, d: ServerRouteDeps): void {
   }, async (req) => d.servers.list(req.ctx, req.query));
 
   app.post('/api/v1/servers', {
-    config: { access: { action: 'server.write', resource: { type: 'organization', in: 'body', key: 'organizationId' } } },
+    // Needs the action somewhere; the service decides for body.organizationId (404 outside it, 403 below admin).
+    config: { access: { action: 'server.write' } },
     schema: { tags, summary: 'Add a server (status new until validated)', body: serverCreateBody, response: { 201: serverSchema } },
-  }, async (req, reply) => reply.code(201).send(await d.servers.create(req.ctx, req.body)));
+  }, async (req, reply) => {
+    authorizeIn(req.ctx, req.body.organizationId, 'server.write');
+    return reply.code(201).send(await d.servers.create(req.ctx, req.body));
+  });
 
   app.get('/api/v1/servers/:id', {
     config: { access: { action: 'server.read', resource: server } },

@@ -1,7 +1,7 @@
 import { idParams, pageOf, sshKeyCreateBody, sshKeyListQuery, sshKeySchema } from '@devflow/contracts';
 import { z } from 'zod';
 import type { HttpApp } from '../../http/app.js';
-import { presentSshKey, type SshKeyService } from './ssh-keys.service.js';
+import { authorizeIn, presentSshKey, type SshKeyService } from './ssh-keys.service.js';
 
 const keyResource = { type: 'ssh_key', in: 'params', key: 'id' } as const;
 
@@ -13,14 +13,18 @@ export function registerSshKeyRoutes(app: HttpApp, keys: SshKeyService): void {
   }, async (req) => keys.list(req.ctx, req.query));
 
   app.post('/api/v1/ssh-keys', {
-    config: { access: { action: 'ssh_key.write', resource: { type: 'organization', in: 'body', key: 'organizationId' } } },
+    // Needs the action somewhere; the service decides for body.organizationId (404 outside it, 403 below admin).
+    config: { access: { action: 'ssh_key.write' } },
     schema: {
       tags: ['ssh-keys'],
       summary: 'Generate an ed25519 key, or import a private key (OpenSSH or PEM, with its passphrase)',
       body: sshKeyCreateBody,
       response: { 201: sshKeySchema },
     },
-  }, async (req, reply) => reply.code(201).send(await keys.create(req.ctx, req.body)));
+  }, async (req, reply) => {
+    authorizeIn(req.ctx, req.body.organizationId, 'ssh_key.write');
+    return reply.code(201).send(await keys.create(req.ctx, req.body));
+  });
 
   app.get('/api/v1/ssh-keys/:id', {
     config: { access: { action: 'ssh_key.read', resource: keyResource } },
