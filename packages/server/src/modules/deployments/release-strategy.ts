@@ -1,0 +1,404 @@
+import type { Detection, Framework } from '@devflow/contracts';
+import type { SshExecutor } from '../../adapters/ssh/ssh-executor.js';
+import { redactText } from '../../adapters/ssh/ssh-errors.js';
+import { detectFramework, relevantFiles } from '../../core/detect/detect.js';
+import { renderDotenv } from '../../core/deploy/dotenv.js';
+import { siteLayout, type SiteLayout } from '../../core/deploy/layout.js';
+import { releasePlan, type ReleasePlan } from '../../core/deploy/plan.js';
+import { releasesToPrune } from '../../core/deploy/retention.js';
+import { choosePhpVersion } from '../../core/deploy/site-files.js';
+import type { ProxyConfigurator } from '../../adapters/proxy/proxy-configurator.js';
+import {
+  EXPORT,
+  FETCH,
+  HEALTH_CHECK,
+  LINK_SHARED,
+  LOCK,
+  parseSections,
+  parseServerReport,
+  POINT_LINK,
+  PREPARE,
+  READ_CURRENT,
+  RELEASE_EXISTS,
+  REMOVE_RELEASES,
+  RESOLVE,
+  RUN,
+  script,
+  SNAPSHOT,
+  UNLOCK,
+  WRITE_ENV_FILE,
+  WRITE_PRIVATE_FILE,
+  type ServerReport,
+} from '../../core/deploy/scripts.js';
+import type { PlannedCommand } from '../../core/deploy/templates.js';
+import { AppError } from '../../lib/errors.js';
+import { newId } from '../../lib/ids.js';
+import { allowedProtocols } from '../projects/repository-url.js';
+import type { ReleaseRow } from './deployment-store.js';
+import { ReleaseSite } from './release-site.js';
+import { cleanupScope, onAll, RemoteRunner, type CommandScope } from './remote-runner.js';
+import type { DeployContext, DeployServer, DeployStrategy, EnvironmentContext, StepHandle } from './strategy.js';
+
+export interface ReleaseStrategyOptions {
+  /** Where environments live on servers (default /srv/devflow/apps). */
+  root: string;
+  /** The user php-fpm runs as; owns writable directories and runs framework commands. */
+  webUser: string;
+  /** Port of the public server block. */
+  publicPort: number;
+  allowLocalRepositories: boolean;
+  /** How long to wait for a lock another live deployment holds. */
+  lockWaitMs: number;
+}
+
+/** What one deployment learned and changed, for compensation on failure. */
+interface RunState {
+  reports: Map<string, ServerReport>;
+  locked: Set<string>;
+  previous: string | null;
+  created: boolean;
+  envWritten: boolean;
+  switched: Set<string>;
+}
+
+const sleep = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((resolve, reject) => {
+    const t = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => (clearTimeout(t), reject(signal.reason as Error)), { once: true });
+  });
+
+const REQUIRED_TOOLS = ['git', 'curl', 'nginx'];
+
+/**
+ * The release strategy (Envoyer/Deployer style): every deployment is a new
+ * directory under releases/, built while the old one serves; nginx serves
+ * it on a private port for a health check; then one atomic rename of the
+ * `current` symlink switches traffic. A failure before the switch leaves the
+ * old release serving; a failure after it switches every server back.
+ */
+export class ReleaseStrategy implements DeployStrategy {
+  readonly name = 'release' as const;
+
+  private readonly site: ReleaseSite;
+
+  constructor(
+    private readonly ssh: SshExecutor,
+    private readonly proxy: ProxyConfigurator,
+    private readonly o: ReleaseStrategyOptions,
+  ) {
+    this.site = new ReleaseSite(ssh, proxy, { webUser: o.webUser, publicPort: o.publicPort });
+  }
+
+  /** The layout of an environment on its servers. */
+  layout(ctx: Pick<EnvironmentContext, 'project' | 'environment'>): SiteLayout {
+    return siteLayout(this.o.root, ctx.project.slug ?? ctx.project.id, ctx.environment.name);
+  }
+
+  private plan(ctx: EnvironmentContext, framework: Framework, detection: Detection | null): ReleasePlan {
+    return releasePlan(framework, detection, { healthCheckPath: ctx.environment.health_check_path, settings: ctx.settings });
+  }
+
+  async deploy(ctx: DeployContext): Promise<{ releaseId: string }> {
+    const L = this.layout(ctx);
+    const remote = new RemoteRunner(this.ssh, ctx.log, ctx.secrets, ctx.servers.length > 1);
+    const st: RunState = { reports: new Map(), locked: new Set(), previous: null, created: false, envWritten: false, switched: new Set() };
+    const rid = newId('rel');
+    const dir = L.release(rid);
+    const first = ctx.servers[0] as DeployServer;
+    try {
+      await ctx.steps.run('lock', (step) => this.lockAll(ctx, remote, step, L, st));
+
+      const meta = await ctx.steps.run('fetch', async (step) => {
+        const url = ctx.project.repository_url;
+        await onAll(ctx.servers, (s) =>
+          remote.exec(s, step, `git fetch ${redactText(url)} (cached mirror ${L.repo})`, script(FETCH, 'fetch', L.repo, url, L.deployKey, allowedProtocols(this.o.allowLocalRepositories))),
+        );
+        const wanted = ctx.deployment.commit ?? ctx.deployment.ref ?? ctx.environment.branch;
+        const found = await onAll(ctx.servers, (s) => remote.exec(s, step, `resolve ${wanted}`, script(RESOLVE, 'resolve', L.repo, wanted), { quiet: true }));
+        const commits = new Set(found.map((r) => r.stdout.split('\n')[0]?.trim()));
+        if (commits.size !== 1) throw new AppError('unprocessable', 'deployment.servers_disagree', `The servers resolved ${wanted} to different commits: ${[...commits].join(', ')}.`);
+        const [commit = '', author = null, message = null] = (found[0]?.stdout ?? '').split('\n');
+        await ctx.record.commit({ commit, author, message });
+        step.note(`${commit.slice(0, 12)} ${message ?? ''}`.trim());
+        return { commit, author, message };
+      });
+
+      let framework = ctx.framework;
+      let detection = ctx.detection;
+      await ctx.steps.run('export', async (step) => {
+        const release: ReleaseRow = {
+          id: rid,
+          environment_id: ctx.environment.id,
+          deployment_id: ctx.deployment.id,
+          commit: meta.commit,
+          author: meta.author,
+          message: meta.message,
+          path: dir,
+          config_hash: ctx.configHash,
+          status: 'inactive',
+          created_at: new Date().toISOString(),
+          env_version: ctx.envVersion,
+          activated_at: null,
+        };
+        await ctx.record.release(release);
+        st.created = true;
+        await onAll(ctx.servers, (s) => remote.exec(s, step, `git archive ${meta.commit.slice(0, 12)} | tar -x -C releases/${rid}`, script(EXPORT, 'export', L.repo, meta.commit, dir, L.devflow)));
+        const snap = await remote.exec(first, step, 'read the release for detection', script(SNAPSHOT, 'snapshot', dir), { quiet: true });
+        const sections = parseSections(snap.stdout);
+        detection = detectFramework({
+          files: relevantFiles((sections.get('files') ?? '').split('\n')),
+          composerJson: sections.get('file:composer.json') ?? null,
+          composerLock: sections.get('file:composer.lock') ?? null,
+          packageJson: sections.get('file:package.json') ?? null,
+        });
+        await ctx.record.detection(detection);
+        framework = ctx.framework ?? detection.framework;
+        remote.note(first, step.name, `detected ${detection.framework}${detection.frameworkVersion ? ` ${detection.frameworkVersion}` : ''}: ${detection.signals.join('; ')}`);
+        step.note(`${framework} release ${rid}`);
+      });
+
+      const plan = this.plan(ctx, framework ?? 'php', detection);
+      await ctx.steps.run('shared', async (step) => {
+        st.envWritten = !!plan.envFile;
+        await onAll(ctx.servers, async (s) => {
+          if (plan.envFile) await this.writeEnv(remote, s, step, L, plan.envFile, ctx.variables, `version ${ctx.envVersion}`);
+          await remote.exec(s, step, `link shared paths (${plan.sharedSpecs.length})`, script(LINK_SHARED, 'link-shared', dir, L.shared, this.o.webUser, ...plan.sharedSpecs));
+        });
+      });
+
+      await this.commands(ctx, remote, 'build', plan.build, dir);
+      await this.commands(ctx, remote, 'framework', plan.preSwitch, dir);
+
+      await ctx.steps.run('proxy', (step) => this.site.apply({ ...ctx, detection }, remote, step, L, plan, st.reports));
+      await ctx.steps.run('healthcheck', (step) => this.previewCheck(ctx, remote, step, L, rid, plan));
+      await ctx.steps.run('switch', (step) => this.switchTo(ctx, remote, step, L, rid, st));
+      await ctx.steps.run('verify', (step) => this.publicCheck(ctx, remote, step, plan));
+      await this.commands(ctx, remote, 'post-switch', plan.postSwitch, dir);
+
+      await ctx.steps.run('cleanup', async (step) => {
+        const known = await ctx.record.releases();
+        const removed = new Set<string>();
+        await onAll(ctx.servers, async (s) => {
+          const onDisk = [...new Set([...(st.reports.get(s.id)?.releases ?? []), rid])];
+          const prune = releasesToPrune(onDisk, known, ctx.environment.keep_releases, [rid, st.previous]);
+          if (prune.length) await remote.exec(s, step, `remove ${prune.length} old release(s), keep ${ctx.environment.keep_releases}`, script(REMOVE_RELEASES, 'prune', L.releases, ...prune));
+          for (const id of prune) removed.add(id);
+        });
+        await ctx.record.releaseStatus([...removed].filter((id) => known.some((k) => k.id === id)), 'pruned');
+        await this.unlockAll(ctx, remote, step, L, st);
+        step.note(`kept ${ctx.environment.keep_releases} release(s)`);
+      });
+      return { releaseId: rid };
+    } catch (err) {
+      await this.compensate(ctx, remote, L, st, { remove: st.created ? rid : null });
+      if (st.created) await ctx.record.releaseStatus([rid], 'failed').catch(() => undefined);
+      throw err;
+    } finally {
+      if (st.locked.size) await this.unlockAll(ctx, remote, cleanupScope('cleanup'), L, st).catch(() => undefined);
+    }
+  }
+
+  async rollback(ctx: DeployContext, target: ReleaseRow): Promise<{ releaseId: string }> {
+    const L = this.layout(ctx);
+    const remote = new RemoteRunner(this.ssh, ctx.log, ctx.secrets, ctx.servers.length > 1);
+    const st: RunState = { reports: new Map(), locked: new Set(), previous: null, created: false, envWritten: false, switched: new Set() };
+    const plan = this.plan(ctx, ctx.framework ?? 'php', ctx.detection);
+    try {
+      await ctx.steps.run('lock', (step) => this.lockAll(ctx, remote, step, L, st));
+      await ctx.steps.run('env', async (step) => {
+        await onAll(ctx.servers, async (s) => {
+          await remote.exec(s, step, `check releases/${target.id} is kept`, script(RELEASE_EXISTS, 'release-exists', L.release(target.id)));
+        });
+        if (plan.envFile) {
+          st.envWritten = true;
+          await onAll(ctx.servers, (s) => this.writeEnv(remote, s, step, L, plan.envFile as string, ctx.variables, `version ${ctx.envVersion} of release ${target.id}`));
+        }
+        step.note(`release ${target.id} (${target.commit.slice(0, 12)})`);
+      });
+      await ctx.steps.run('healthcheck', (step) => this.previewCheck(ctx, remote, step, L, target.id, plan));
+      await ctx.steps.run('switch', (step) => this.switchTo(ctx, remote, step, L, target.id, st));
+      await ctx.steps.run('verify', (step) => this.publicCheck(ctx, remote, step, plan));
+      await ctx.steps.run('cleanup', (step) => this.unlockAll(ctx, remote, step, L, st));
+      return { releaseId: target.id };
+    } catch (err) {
+      await this.compensate(ctx, remote, L, st, { remove: null });
+      throw err;
+    } finally {
+      if (st.locked.size) await this.unlockAll(ctx, remote, cleanupScope('cleanup'), L, st).catch(() => undefined);
+    }
+  }
+
+  async recover(ctx: Omit<DeployContext, 'steps'>): Promise<void> {
+    const L = this.layout(ctx);
+    const remote = new RemoteRunner(this.ssh, ctx.log, ctx.secrets, ctx.servers.length > 1);
+    const d = ctx.deployment;
+    const scope = cleanupScope('recovery', 120_000);
+    const previous = d.previous_release_id;
+    const ours = d.kind === 'rollback' ? d.target_release_id : d.release_id;
+    let switchedBack = false;
+    await Promise.all(
+      ctx.servers.map(async (s) => {
+        try {
+          const cur = (await remote.exec(s, scope, 'read current', script(READ_CURRENT, 'read-current', L.base), { quiet: true })).stdout.trim() || null;
+          if (d.switched && ours && cur === ours && previous !== ours) {
+            if (previous) await remote.exec(s, scope, `switch back: current -> releases/${previous}`, script(POINT_LINK, 'point', L.base, 'current', previous));
+            else await remote.exec(s, scope, 'remove current (no release served before)', ['rm', '-f', '--', L.current]);
+            switchedBack = true;
+          }
+          if (d.kind === 'deploy' && d.release_id) await remote.exec(s, scope, `remove unfinished release ${d.release_id}`, script(REMOVE_RELEASES, 'remove', L.releases, d.release_id));
+          const envFile = this.plan(ctx as DeployContext, ctx.framework ?? 'php', ctx.detection).envFile;
+          const liveVars = previous ? await ctx.record.variablesOf(previous) : null;
+          if (envFile && liveVars) await this.writeEnv(remote, s, scope, L, envFile, liveVars, `of release ${previous}`);
+          await remote.exec(s, scope, 'release the lock', script(UNLOCK, 'unlock', L.lock, d.id));
+        } catch (err) {
+          remote.note(s, scope.name, `recovery on ${s.name} failed: ${redactText(err instanceof Error ? err.message : String(err), ctx.secrets)}`);
+        }
+      }),
+    );
+    if (switchedBack || (d.switched && previous)) await ctx.record.activated(previous);
+    if (d.kind === 'deploy' && d.release_id) await ctx.record.releaseStatus([d.release_id], 'failed');
+  }
+
+  async setMaintenance(ctx: EnvironmentContext, enabled: boolean): Promise<void> {
+    await this.site.setMaintenance(ctx, this.layout(ctx), this.plan(ctx, ctx.framework ?? 'php', ctx.detection), enabled);
+  }
+
+  // ------------------------------------------------------------ steps
+
+  private async lockAll(ctx: DeployContext, remote: RemoteRunner, step: StepHandle, L: SiteLayout, st: RunState): Promise<void> {
+    await onAll(ctx.servers, async (s) => {
+      const out = await remote.exec(s, step, `prepare ${L.base}`, script(PREPARE, 'prepare', L.base, this.o.webUser), { quiet: true });
+      const report = parseServerReport(out.stdout);
+      st.reports.set(s.id, report);
+      const missing = REQUIRED_TOOLS.filter((t) => !report.tools.has(t));
+      if (missing.length) throw new AppError('unprocessable', 'deployment.server_missing_tools', `${s.name} lacks ${missing.join(', ')}: provision the server first.`);
+      if (ctx.deployKey) await remote.exec(s, step, 'install the deploy key', script(WRITE_PRIVATE_FILE, 'write-key', L.deployKey), { stdin: ctx.deployKey });
+      await this.lock(ctx, remote, s, step, L);
+      st.locked.add(s.id);
+    });
+    const currents = [...st.reports.values()].map((r) => r.currentRelease);
+    const envCurrent = ctx.environment.current_release_id;
+    st.previous = envCurrent && currents.every((c) => c === envCurrent) ? envCurrent : (currents[0] ?? null);
+    if (new Set(currents).size > 1) ctx.log.line(step.name, 'system', `warning: servers serve different releases (${currents.join(', ')}); switching back would use ${st.previous ?? 'none'}`);
+    await ctx.record.previousRelease(st.previous);
+    step.note(`${ctx.servers.length} server(s) locked; ${st.previous ? `live release ${st.previous}` : 'first deployment'}`);
+  }
+
+  private async lock(ctx: DeployContext, remote: RemoteRunner, s: DeployServer, step: StepHandle, L: SiteLayout): Promise<void> {
+    const giveUp = Date.now() + this.o.lockWaitMs;
+    for (;;) {
+      const res = await remote.exec(s, step, `lock ${L.lock}`, script(LOCK, 'lock', L.lock, ctx.deployment.id), { check: false });
+      if (res.exitCode === 0) return;
+      if (res.exitCode !== 75) throw new AppError('unprocessable', 'deployment.lock_failed', `Cannot create the lock ${L.lock} on ${s.name} (exit ${res.exitCode}).`);
+      const holder = /held by (.*)/.exec(res.stdout)?.[1]?.trim() ?? '';
+      if (await ctx.record.lockHolderGone(holder)) {
+        remote.note(s, step.name, `the lock was left by ${holder || 'an unknown holder'}, which is no longer running: taking it over`);
+        await remote.exec(s, step, 'remove the stale lock', script(UNLOCK, 'unlock', L.lock, holder));
+        continue;
+      }
+      if (Date.now() > giveUp) throw new AppError('conflict', 'deployment.locked', `Deployment ${holder} holds the deploy lock on ${s.name}; try again when it has finished.`);
+      remote.note(s, step.name, `waiting for deployment ${holder} to release the lock`);
+      await sleep(1000, step.signal);
+    }
+  }
+
+  private async writeEnv(remote: RemoteRunner, s: DeployServer, step: StepHandle | CommandScope, L: SiteLayout, file: string, vars: Record<string, string>, what: string): Promise<void> {
+    await remote.exec(s, step, `write shared/${file}: ${Object.keys(vars).length} variable(s), ${what}`, script(WRITE_ENV_FILE, 'write-env', `${L.shared}/${file}`, this.o.webUser), { stdin: renderDotenv(vars) });
+  }
+
+  /** Runs planned commands in the release as one step, or marks the step skipped when there are none. */
+  private async commands(ctx: DeployContext, remote: RemoteRunner, name: string, cmds: PlannedCommand[], dir: string): Promise<void> {
+    if (!cmds.length) {
+      await ctx.steps.skip(name, 'nothing to run');
+      return;
+    }
+    await ctx.steps.run(name, async (step) => {
+      await onAll(ctx.servers, async (s) => {
+        for (const c of cmds) {
+          const cond = c.when ? ('exists' in c.when ? ['exists', c.when.exists] : ['command', c.when.command]) : ['always', ''];
+          const label = c.argv[0] === 'sh' && c.argv[1] === '-c' && c.argv.length === 3 ? `sh -c ${JSON.stringify(c.argv[2])}` : c.argv[0] === 'sh' ? c.label : c.argv.join(' ');
+          await remote.exec(s, step, `${label}${c.runAs === 'web' ? ` (as ${this.o.webUser})` : ''}`, script(RUN, c.label, cond[0] as string, cond[1] as string, c.runAs === 'web' ? this.o.webUser : '', ...c.argv), { cwd: dir });
+        }
+      });
+      step.note(cmds.map((c) => c.label).join(', '));
+    });
+  }
+
+  private async previewCheck(ctx: DeployContext, remote: RemoteRunner, step: StepHandle, L: SiteLayout, releaseId: string, plan: ReleasePlan): Promise<void> {
+    await onAll(ctx.servers, async (s) => {
+      await remote.exec(s, step, `point release -> releases/${releaseId}`, script(POINT_LINK, 'point', L.base, 'release', releaseId));
+      await remote.exec(s, step, `GET ${plan.healthCheckPath} from the new release (private vhost, expect 2xx)`, script(HEALTH_CHECK, 'health-check', `http://127.0.0.1:${ctx.environment.preview_port ?? 0}${plan.healthCheckPath}`, ctx.hostnames[0] as string, String(plan.healthCheckAttempts), '10'));
+    });
+    step.note(`GET ${plan.healthCheckPath}: 2xx`);
+  }
+
+  private async switchTo(ctx: DeployContext, remote: RemoteRunner, step: StepHandle, L: SiteLayout, releaseId: string, st2: RunState): Promise<void> {
+    await ctx.record.switching();
+    await onAll(ctx.servers, async (s) => {
+      st2.switched.add(s.id);
+      await remote.exec(s, step, `switch: current -> releases/${releaseId} (ln -sfn + mv -T)`, script(POINT_LINK, 'point', L.base, 'current', releaseId));
+    });
+    await ctx.record.activated(releaseId);
+    if (ctx.settings.phpFpmReload) {
+      await onAll(ctx.servers, async (s) => {
+        const php = choosePhpVersion(st2.reports.get(s.id)?.phpFpmVersions ?? [], ctx.detection?.phpVersion ?? null);
+        if (!php) return;
+        remote.note(s, step.name, `reload php${php}-fpm`);
+        await this.proxy.reload(s.target, { phpFpmVersions: [php] }, { signal: step.signal });
+      });
+    }
+    step.note(`current -> ${releaseId}`);
+  }
+
+  private async publicCheck(ctx: DeployContext, remote: RemoteRunner, step: StepHandle, plan: ReleasePlan): Promise<void> {
+    if (ctx.environment.maintenance) {
+      ctx.log.line(step.name, 'system', 'maintenance mode is on: the public check is skipped (nginx answers 503)');
+      step.note('skipped: maintenance mode');
+      return;
+    }
+    const host = ctx.hostnames[0] as string;
+    await onAll(ctx.servers, (s) =>
+      remote.exec(s, step, `GET ${plan.healthCheckPath} publicly (Host: ${host}, expect 2xx)`, script(HEALTH_CHECK, 'health-check', `http://127.0.0.1:${this.o.publicPort}${plan.healthCheckPath}`, host, String(plan.healthCheckAttempts), '10')),
+    );
+    step.note(`GET ${plan.healthCheckPath} on ${host}: 2xx`);
+  }
+
+  private async unlockAll(ctx: DeployContext, remote: RemoteRunner, step: StepHandle | CommandScope, L: SiteLayout, st2: RunState): Promise<void> {
+    await onAll(
+      ctx.servers.filter((s) => st2.locked.has(s.id)),
+      async (s) => {
+        await remote.exec(s, step, `unlock ${L.lock}`, script(UNLOCK, 'unlock', L.lock, ctx.deployment.id));
+        st2.locked.delete(s.id);
+      },
+    );
+  }
+
+  /**
+   * Undoes what a failed deployment changed, with its own time limit (the
+   * deployment's signal may be aborted): switches every switched server back,
+   * restores the env file of the release that stays live, removes the new release.
+   */
+  private async compensate(ctx: DeployContext, remote: RemoteRunner, L: SiteLayout, st2: RunState, what: { remove: string | null }): Promise<void> {
+    const scope = cleanupScope('recovery', 120_000);
+    const say = (line: string) => ctx.log.line(scope.name, 'system', line);
+    try {
+      const keep = st2.previous;
+      if (st2.switched.size) {
+        say(keep ? `switching every server back to ${keep}` : 'no release served before: removing the current link');
+        await onAll(ctx.servers, (s) =>
+          keep ? remote.exec(s, scope, `switch back: current -> releases/${keep}`, script(POINT_LINK, 'point', L.base, 'current', keep)) : remote.exec(s, scope, 'remove current', ['rm', '-f', '--', L.current]),
+        );
+        await ctx.record.activated(keep);
+      }
+      const envFile = st2.envWritten ? this.plan(ctx, ctx.framework ?? 'php', ctx.detection).envFile : null;
+      const liveVars = keep && envFile ? await ctx.record.variablesOf(keep) : null;
+      if (envFile && liveVars) await onAll(ctx.servers.filter((s) => st2.locked.has(s.id)), (s) => this.writeEnv(remote, s, scope, L, envFile, liveVars, `restored for live release ${keep}`));
+      if (what.remove) {
+        const id = what.remove;
+        await onAll(ctx.servers.filter((s) => st2.locked.has(s.id)), (s) => remote.exec(s, scope, `remove the unfinished release ${id}`, script(REMOVE_RELEASES, 'remove', L.releases, id)));
+      }
+    } catch (err) {
+      say(`cleanup after the failure did not finish: ${redactText(err instanceof Error ? err.message : String(err), ctx.secrets)}`);
+    }
+  }
+}

@@ -1,0 +1,31 @@
+import { webhookParams, webhookResponse } from '@devflow/contracts';
+import { z } from 'zod';
+import type { HttpApp } from '../../http/app.js';
+import type { WebhookService } from './webhooks.service.js';
+
+/**
+ * POST /api/v1/hooks/{provider}/{environmentId}: public, authenticated by
+ * the provider's signature. Registered in its own scope so the body reaches
+ * the handler as raw bytes — signatures are computed over exactly those.
+ */
+export function registerWebhookRoutes(app: HttpApp, d: { webhooks: WebhookService }): void {
+  void app.register(async (scope) => {
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: 5 * 1024 * 1024 }, (_req, body, done) => done(null, body));
+    const typed = scope as unknown as HttpApp;
+    typed.post('/api/v1/hooks/:provider/:environmentId', {
+      config: { access: 'public' },
+      schema: {
+        tags: ['webhooks'],
+        summary: 'Push webhook: GitHub (X-Hub-Signature-256), GitLab (X-Gitlab-Token), Bitbucket Cloud (X-Hub-Signature), generic (?token= or X-Devflow-Signature)',
+        params: webhookParams,
+        querystring: z.object({ token: z.string().max(200).optional() }),
+        response: { 200: webhookResponse, 202: webhookResponse },
+      },
+    }, async (req, reply) => {
+      const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+      const result = await d.webhooks.handle(req.ctx, req.params.provider, req.params.environmentId, { headers: req.headers, body, query: req.query });
+      return reply.code(result.outcome === 'deployed' ? 202 : 200).send(result);
+    });
+  });
+}
