@@ -12,6 +12,12 @@ npm ci --no-audit --no-fund
 step "services: PostgreSQL"
 bash scripts/postgres.sh
 
+step "services: Pebble (ACME) and pebble-challtestsrv (mock DNS)"
+bash scripts/pebble.sh
+
+step "services: PowerDNS and BIND (DNS providers)"
+bash scripts/dns.sh
+
 if [ -x lab/up.sh ] || [ -f lab/up.sh ]; then
   step "services: lab (Docker engine, VPS image)"
   bash lab/up.sh

@@ -2,3 +2,5 @@ export * from './common.js';
 export * from './system.js';
 export * from './identity.js';
 export * from './servers.js';
+export * from './deployments.js';
+export * from './domains.js';

@@ -15,6 +15,8 @@ import { JobQueue } from './jobs/job-queue.js';
 import { Scheduler, type Schedule } from './jobs/scheduler.js';
 import { Worker } from './jobs/worker.js';
 import { createLogger } from './lib/logger.js';
+import { createDeploymentsModule, type DeploymentsModule, type DeploymentsModuleOptions } from './modules/deployments/deployments.module.js';
+import { createDomainsModule, type DomainsModule, type DomainsModuleOptions } from './modules/domains/domains.module.js';
 import { registerEventRoutes } from './modules/events/events.routes.js';
 import { AuditLog } from './modules/identity/audit.service.js';
 import { registerIdentity, type Identity } from './modules/identity/identity.module.js';
@@ -41,6 +43,10 @@ export interface AppOptions {
   loginPerMinute?: number;
   /** SSH keys and servers: SSH executor, sampling and retention settings. */
   servers?: ServersModuleOptions;
+  /** Projects, environments and deployments: server layout, ports, local repositories (tests). */
+  deployments?: DeploymentsModuleOptions;
+  /** Domains and certificates: ACME directory and trust, DNS servers, ports, retry policy, clock (tests). */
+  domains?: DomainsModuleOptions;
 }
 
 /** Everything a running DevFlow process holds, wired by hand. */
@@ -60,6 +66,10 @@ export interface App {
   readonly identity: Identity | undefined;
   /** SSH keys, servers, provisioning and metrics. */
   readonly servers: ServersModule;
+  /** Projects, environments, variables, deployments, releases and webhooks. */
+  readonly deployments: DeploymentsModule;
+  /** Domains, DNS providers, certificates (ACME and custom), renewal and expiry monitoring. */
+  readonly domains: DomainsModule;
   /** Listens (serve) and starts the worker and scheduler. Returns the bound address for serve. */
   start(): Promise<string | undefined>;
   /** Stops claiming jobs, hands leases back, closes HTTP and the database. */
@@ -101,7 +111,17 @@ export async function createApp(config: Config, opts: AppOptions): Promise<App> 
     const queue = new JobQueue(db, registry);
     const bus = new EventBus(db, logger);
     const servers = createServersModule({ db, box, bus, queue: () => queue, audit: new AuditLog(db, opts.clock), clock: opts.clock }, opts.servers);
-    for (const job of [...builtinJobs(() => queue, () => bus), ...servers.jobs, ...(opts.jobs ?? [])]) registry.register(job);
+    // Deployments: projects, environments, variables, the deploy pipeline as jobs, webhooks.
+    const deployments = createDeploymentsModule(
+      { db, box, bus, queue: () => queue, audit: new AuditLog(db, opts.clock), servers, publicUrl: config.publicUrl, logger, clock: opts.clock },
+      opts.deployments,
+    );
+    // Domains and certificates: per-domain nginx sites, ownership checks, ACME orders, renewals, expiry alerts.
+    const domains = createDomainsModule(
+      { db, box, bus, queue: () => queue, audit: new AuditLog(db, opts.clock), servers, acmeDirectoryUrl: config.acmeDirectoryUrl, clock: opts.clock },
+      { appRoot: opts.deployments?.root, ...opts.domains },
+    );
+    for (const job of [...builtinJobs(() => queue, () => bus), ...servers.jobs, ...deployments.jobs, ...domains.jobs, ...(opts.jobs ?? [])]) registry.register(job);
     queue.onEnqueued(() => void bus.signalJobs().catch(() => undefined));
 
     const worker = new Worker(queue, registry, logger.child({ component: 'worker' }), {
@@ -112,6 +132,8 @@ export async function createApp(config: Config, opts: AppOptions): Promise<App> 
     const scheduler = new Scheduler(queue, logger.child({ component: 'scheduler' }), [
       { name: 'system.prune', cron: '17 3 * * *', job: 'system.prune' },
       ...servers.schedules,
+      ...deployments.schedules,
+      ...domains.schedules,
       ...(opts.schedules ?? []),
     ]);
 
@@ -143,6 +165,8 @@ export async function createApp(config: Config, opts: AppOptions): Promise<App> 
         });
       }
       servers.registerHttp(http, identity?.guard);
+      deployments.registerHttp(http, identity?.guard);
+      domains.registerHttp(http, identity?.guard);
       await http.register(swaggerUi, { routePrefix: '/api/reference', uiConfig: { deepLinking: true } });
       registerSystemRoutes(http, { db, metrics, version: VERSION });
       registerEventRoutes(http, {
@@ -171,6 +195,8 @@ export async function createApp(config: Config, opts: AppOptions): Promise<App> 
       http,
       identity,
       servers,
+      deployments,
+      domains,
       async start() {
         await bus.start();
         worker.start();
@@ -184,6 +210,7 @@ export async function createApp(config: Config, opts: AppOptions): Promise<App> 
         if (started) await worker.stop();
         if (http) await http.close();
         await servers.close();
+        domains.close();
         await bus.close();
         await db.destroy();
       },

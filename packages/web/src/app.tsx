@@ -5,7 +5,6 @@ import { DashboardPage } from './pages/dashboard-page';
 import { InvitePage } from './pages/invite-page';
 import { LoginPage } from './pages/login-page';
 import { NotFoundPage } from './pages/not-found-page';
-import { ProjectsPage } from './pages/projects-page';
 import { SetupPage } from './pages/setup-page';
 import { Redirect, safeNext, useLocation } from './router/router';
 import { useSession } from './session/session';
@@ -18,10 +17,15 @@ const AuditPage = lazy(() => import('./pages/settings/audit-page').then((m) => (
 const ServersPage = lazy(() => import('./pages/servers/servers-page').then((m) => ({ default: m.ServersPage })));
 const AddServerPage = lazy(() => import('./pages/servers/add-server-page').then((m) => ({ default: m.AddServerPage })));
 const ServerDetailPage = lazy(() => import('./pages/servers/server-detail-page').then((m) => ({ default: m.ServerDetailPage })));
+const ProjectsPage = lazy(() => import('./pages/projects/projects-page').then((m) => ({ default: m.ProjectsPage })));
+const NewProjectPage = lazy(() => import('./pages/projects/new-project-page').then((m) => ({ default: m.NewProjectPage })));
+const ProjectPage = lazy(() => import('./pages/projects/project-page').then((m) => ({ default: m.ProjectPage })));
+const EnvironmentPage = lazy(() => import('./pages/projects/environment-page').then((m) => ({ default: m.EnvironmentPage })));
+const DeploymentPage = lazy(() => import('./pages/projects/deployment-page').then((m) => ({ default: m.DeploymentPage })));
 
-/** `/servers/<id>` → the id; null for any other path. */
-function serverIdOf(pathname: string): string | null {
-  const m = /^\/servers\/([^/]+)$/.exec(pathname);
+/** `/<section>/<id>` → the id; null for any other path. */
+function idOf(section: string, pathname: string): string | null {
+  const m = new RegExp(`^/${section}/([^/]+)$`).exec(pathname);
   if (!m?.[1]) return null;
   try {
     return decodeURIComponent(m[1]);
@@ -54,6 +58,8 @@ function page(pathname: string): ReactNode {
       return <AddServerPage />;
     case '/projects':
       return <ProjectsPage />;
+    case '/projects/new':
+      return <NewProjectPage />;
     case '/account':
       return <AccountPage />;
     case '/settings':
@@ -71,8 +77,15 @@ function page(pathname: string): ReactNode {
         </SettingsLayout>
       );
     default: {
-      const serverId = serverIdOf(pathname);
-      return serverId ? <ServerDetailPage key={serverId} id={serverId} /> : <NotFoundPage />;
+      const serverId = idOf('servers', pathname);
+      if (serverId) return <ServerDetailPage key={serverId} id={serverId} />;
+      const projectId = idOf('projects', pathname);
+      if (projectId) return <ProjectPage key={projectId} id={projectId} />;
+      const environmentId = idOf('environments', pathname);
+      if (environmentId) return <EnvironmentPage key={environmentId} id={environmentId} />;
+      const deploymentId = idOf('deployments', pathname);
+      if (deploymentId) return <DeploymentPage key={deploymentId} id={deploymentId} />;
+      return <NotFoundPage />;
     }
   }
 }

@@ -10,6 +10,7 @@ import './styles/content.css';
 import './styles/servers.css';
 import './styles/charts.css';
 import './styles/dashboard.css';
+import './styles/deployments.css';
 
 const root = document.getElementById('root');
 if (!root) throw new Error('index.html lacks #root');

@@ -35,6 +35,10 @@ export interface Database {
   server_provision_log_lines: ServerProvisionLogLinesTable;
   server_metric_samples: ServerMetricSamplesTable;
   server_metric_rollups: ServerMetricRollupsTable;
+  env_var_versions: EnvVarVersionsTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+  acme_accounts: AcmeAccountsTable;
+  dns_providers: DnsProvidersTable;
 }
 
 export interface OrganizationsTable {
@@ -140,6 +144,15 @@ export interface ProjectsTable {
   settings: string;
   created_at: string;
   updated_at: string;
+  /** Directory name on servers, unique in the organization (0004). */
+  slug: string | null;
+  /** OpenSSH public key line of the project's deploy key (0004). */
+  deploy_public_key: string | null;
+  /** Encrypted private deploy key (secret box) (0004). */
+  deploy_private_key: string | null;
+  deploy_key_fingerprint: string | null;
+  /** JSON of the last framework detection (0004). */
+  detection: string | null;
 }
 
 export interface EnvironmentsTable {
@@ -156,6 +169,14 @@ export interface EnvironmentsTable {
   current_release_id: string | null;
   created_at: string;
   updated_at: string;
+  /** 1 while nginx answers 503 for the environment (0004). */
+  maintenance: Generated<number>;
+  /** Encrypted webhook secret (secret box) (0004). */
+  webhook_secret: string | null;
+  /** Version of the variable set; increases with every change (0004). */
+  env_version: Generated<number>;
+  /** Loopback port of the preview listener, unique across environments (0004). */
+  preview_port: number | null;
 }
 
 export interface EnvironmentServersTable {
@@ -189,6 +210,21 @@ export interface DeploymentsTable {
   created_at: string;
   started_at: string | null;
   finished_at: string | null;
+  /** 0004 */
+  project_id: string | null;
+  kind: Generated<'deploy' | 'rollback'>;
+  job_id: string | null;
+  commit_author: string | null;
+  commit_message: string | null;
+  /** The release that served when the deployment started (switched back to on failure). */
+  previous_release_id: string | null;
+  /** Rollbacks: the release to re-activate. */
+  target_release_id: string | null;
+  /** 1 once any server switched to the new release. */
+  switched: Generated<number>;
+  approved_by: string | null;
+  approved_at: string | null;
+  env_version: number | null;
 }
 
 export interface DeploymentStepsTable {
@@ -200,6 +236,9 @@ export interface DeploymentStepsTable {
   started_at: string | null;
   finished_at: string | null;
   exit_code: number | null;
+  /** 0004 */
+  timeout_ms: Generated<number>;
+  detail: string | null;
 }
 
 export interface DeploymentLogLinesTable {
@@ -223,6 +262,9 @@ export interface ReleasesTable {
   config_hash: string;
   status: 'active' | 'inactive' | 'failed' | 'pruned';
   created_at: string;
+  /** Version of the variable set the release was built with (0004). */
+  env_version: number | null;
+  activated_at: string | null;
 }
 
 export interface DomainsTable {
@@ -236,6 +278,34 @@ export interface DomainsTable {
   verified_at: string | null;
   certificate_id: string | null;
   created_at: string;
+  /** 0005: display form of an IDN name. */
+  unicode_hostname: string | null;
+  wildcard: Generated<number>;
+  redirect_status: Generated<number>;
+  www_redirect: 'to-apex' | 'to-www' | null;
+  https_redirect: Generated<number>;
+  /** JSON list of {from, to, status}. */
+  redirects: Generated<string>;
+  verification_method: Generated<'dns' | 'http'>;
+  verification_error: string | null;
+  challenge: Generated<'http-01' | 'dns-01'>;
+  dns_provider_id: string | null;
+  certificate_status: Generated<'none' | 'pending' | 'issued' | 'failed'>;
+  certificate_error: string | null;
+  renewal_failures: Generated<number>;
+  next_renewal_at: string | null;
+  site_status: Generated<'pending' | 'applied' | 'failed'>;
+  site_error: string | null;
+  site_applied_at: string | null;
+  /** What the expiry monitor saw served, and the alerts it raised for that certificate. */
+  served_fingerprint: string | null;
+  served_not_after: string | null;
+  checked_at: string | null;
+  check_error: string | null;
+  alerted_fingerprint: string | null;
+  alerted_threshold: number | null;
+  mismatch_alerted_fingerprint: string | null;
+  updated_at: string | null;
 }
 
 export interface CertificatesTable {
@@ -253,6 +323,11 @@ export interface CertificatesTable {
   /** Encrypted private key (secret box). */
   private_key: string;
   created_at: string;
+  /** 0005 */
+  serial_number: string | null;
+  /** SHA-256 of the DER as AB:CD:… */
+  fingerprint: string | null;
+  key_type: string | null;
 }
 
 export interface AuditEventsTable {
@@ -408,4 +483,52 @@ export interface ServerMetricRollupsTable {
   disk_used_avg: number | null;
   net_rx_bps_avg: number | null;
   net_tx_bps_avg: number | null;
+}
+
+/** Every version of an environment's variable set (0004). */
+export interface EnvVarVersionsTable {
+  id: string;
+  environment_id: string;
+  version: number;
+  /** Encrypted JSON object of the whole set (secret box). */
+  snapshot: string;
+  created_by: string | null;
+  created_at: string;
+}
+
+/** Webhook calls received, for de-duplication and for the UI (0004). */
+export interface WebhookDeliveriesTable {
+  id: string;
+  environment_id: string;
+  provider: 'github' | 'gitlab' | 'bitbucket' | 'generic';
+  delivery_id: string | null;
+  event: string | null;
+  outcome: 'deployed' | 'ignored' | 'pong' | 'duplicate' | 'rejected';
+  reason: string | null;
+  deployment_id: string | null;
+  created_at: string;
+}
+
+/** An organization's ACME account at one directory (0005). */
+export interface AcmeAccountsTable {
+  id: string;
+  organization_id: string;
+  directory_url: string;
+  /** Encrypted account private key (secret box). */
+  account_key: string;
+  account_url: string | null;
+  created_at: string;
+}
+
+/** A DNS provider an organization answers DNS-01 challenges with (0005). */
+export interface DnsProvidersTable {
+  id: string;
+  organization_id: string;
+  name: string;
+  kind: 'challtestsrv' | 'powerdns' | 'rfc2136' | 'cloudflare' | 'route53';
+  /** JSON of non-secret settings. */
+  config: string;
+  /** Encrypted JSON of credentials (secret box). */
+  credentials: string;
+  created_at: string;
 }

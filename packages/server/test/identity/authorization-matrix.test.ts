@@ -44,6 +44,19 @@ const matrix: Record<string, Rule> = {
   'GET /api/v1/organizations/{id}/invitations': { min: 'admin', scope: 'org' },
   'POST /api/v1/organizations/{id}/invitations': { min: 'admin', scope: 'org' },
   'GET /api/v1/audit-events': { min: 'admin', scope: 'list' },
+  // Domains, certificates and DNS providers (fixtures: domainFixtures below).
+  'GET /api/v1/environments/{id}/domains': { min: 'viewer', scope: 'org' },
+  'POST /api/v1/environments/{id}/domains': { min: 'developer', scope: 'org' },
+  'GET /api/v1/domains/{id}': { min: 'viewer', scope: 'org' },
+  'DELETE /api/v1/domains/{id}': { min: 'developer', scope: 'org' },
+  'POST /api/v1/domains/{id}/verify': { min: 'developer', scope: 'org' },
+  'POST /api/v1/domains/{id}/certificate': { min: 'developer', scope: 'org' },
+  'GET /api/v1/certificates': { min: 'viewer', scope: 'list' },
+  'POST /api/v1/certificates': { min: 'developer', scope: 'list' },
+  'GET /api/v1/certificates/{id}': { min: 'viewer', scope: 'org' },
+  'GET /api/v1/organizations/{id}/dns-providers': { min: 'viewer', scope: 'org' },
+  'POST /api/v1/organizations/{id}/dns-providers': { min: 'admin', scope: 'org' },
+  'DELETE /api/v1/organizations/{id}/dns-providers/{providerId}': { min: 'admin', scope: 'org' },
   // SSH keys and servers (fixtures: serverFixture below).
   'GET /api/v1/ssh-keys': { min: 'viewer', scope: 'list' },
   'POST /api/v1/ssh-keys': { min: 'admin', scope: 'list' },
@@ -118,10 +131,14 @@ describe('authorization matrix over the OpenAPI document', () => {
   let ops: Op[];
   const serverFixture = { keyId: '', serverId: '', runId: 'prv_matrix' };
   /** Per actor, so one actor's DELETE never removes what the next actor's walk needs. */
+  /** Per actor too: a domain (on the hooks environment, which no walk deletes), a DNS provider, and one certificate. */
+  const domainFixtures = new Map<ActorName, { domainId: string; dnsProviderId: string }>();
+  let certificateId = '';
   const deployFixtures = new Map<ActorName, { projectId: string; environmentId: string; deploymentId: string; hookEnvironmentId: string; hookToken: string }>();
 
   beforeAll(async () => {
-    t = await startTestApp('sqlite', { loginPerMinute: 10_000 });
+    // Domain verification resolves names: a closed loopback port keeps the walk's DNS queries on this machine.
+    t = await startTestApp('sqlite', { loginPerMinute: 10_000, domains: { dnsServers: ['127.0.0.1:9'] } });
     owner = await setupOwner(t);
     sessions.set('anonymous', undefined);
     for (const role of ['viewer', 'developer', 'admin'] as const) sessions.set(role, await addMember(t, owner, `${role}@example.test`, role));
@@ -154,6 +171,9 @@ describe('authorization matrix over the OpenAPI document', () => {
       const hook = await t.request('GET', `/api/v1/environments/${String(hookEnv.json.id)}/webhook`, { session: owner });
       const hookToken = new URL(String((hook.json.urls as Record<string, string>).generic)).searchParams.get('token') ?? '';
       deployFixtures.set(actor, { projectId: String(project.json.id), environmentId: String(env.json.id), deploymentId: String(dep.json.id), hookEnvironmentId: String(hookEnv.json.id), hookToken });
+      const domain = await t.request('POST', `/api/v1/environments/${String(hookEnv.json.id)}/domains`, { session: owner, body: { hostname: `matrix-${actor}.example.test`, tls: 'acme' } });
+      const dns = await t.request('POST', `/api/v1/organizations/${owner.organizationId}/dns-providers`, { session: owner, body: { name: `matrix-${actor}`, kind: 'challtestsrv', config: { managementUrl: 'http://127.0.0.1:9' } } });
+      domainFixtures.set(actor, { domainId: String(domain.json.id), dnsProviderId: String(dns.json.id) });
     }
 
     // An SSH key and a server of organization A on a closed port, with one finished provisioning run.
@@ -167,6 +187,12 @@ describe('authorization matrix over the OpenAPI document', () => {
       .values({ id: serverFixture.runId, server_id: serverFixture.serverId, organization_id: owner.organizationId, job_id: null, status: 'failed', options: '{"phpVersion":"8.2","steps":[]}', error: 'fixture', created_by: null, created_at: at, started_at: at, finished_at: at })
       .execute();
 
+    // A stored certificate of organization A (its content does not matter to the walk: reads only).
+    certificateId = 'crt_matrix';
+    await t.app.db.kysely
+      .insertInto('certificates')
+      .values({ id: certificateId, organization_id: owner.organizationId, domain_id: null, source: 'custom', subject: 'CN=matrix.example.test', sans: '["matrix.example.test"]', issuer: 'CN=Matrix CA', not_before: '2026-01-01T00:00:00.000Z', not_after: '2036-01-01T00:00:00.000Z', certificate_pem: '-', chain_pem: null, private_key: t.app.box.encrypt('-'), created_at: '2026-01-01T00:00:00.000Z', serial_number: '01', fingerprint: 'AA', key_type: 'ec P-256' })
+      .execute();
     base = (await t.app.http?.listen({ host: '127.0.0.1', port: 0 })) ?? '';
     const doc = (await (await fetch(`${base}/api/v1/openapi.json`)).json()) as { paths: Record<string, Record<string, unknown>> };
     ops = [];
@@ -201,6 +227,10 @@ describe('authorization matrix over the OpenAPI document', () => {
       if (f && op.path.startsWith('/api/v1/deployments/')) return f.deploymentId;
       // A signed generic hook URL: the token rides along as a query string.
       if (f && op.path.startsWith('/api/v1/hooks/')) return name === 'provider' ? 'generic' : `${f.hookEnvironmentId}?token=${f.hookToken}`;
+      const df = domainFixtures.get(actor);
+      if (df && op.path.startsWith('/api/v1/domains/')) return df.domainId;
+      if (df && name === 'providerId') return df.dnsProviderId;
+      if (op.path.startsWith('/api/v1/certificates/')) return certificateId;
       if (op.path.startsWith('/api/v1/organizations/')) return owner.organizationId;
       throw new Error(`no fixture for {${name}} in ${op.key}: add one to the matrix test`);
     });

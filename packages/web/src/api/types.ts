@@ -40,6 +40,23 @@ import type {
   totpBeginResponse,
   totpConfirmResponse,
   userSchema,
+  deploymentCreateBody,
+  deploymentSchema,
+  deploymentStatusSchema,
+  deploymentStepSchema,
+  detectBody,
+  detectResponse,
+  environmentCreateBody,
+  environmentSchema,
+  environmentUpdateBody,
+  frameworkSchema,
+  logLineSchema,
+  projectCreateBody,
+  projectCreatedResponse,
+  projectSchema,
+  releaseSchema,
+  variablesResponse,
+  webhookInfoResponse,
 } from '@devflow/contracts';
 import type { z } from 'zod';
 
@@ -130,3 +147,25 @@ export const PROVISION_STEPS: readonly ProvisionStepName[] = [
 export type MetricsQuery = z.input<typeof metricsQuery>;
 export type MetricsSeries = z.infer<typeof metricsResponse>;
 export type MetricPoint = z.infer<typeof metricPointSchema>;
+
+// ---------------------------------------------------------------- projects, environments, deployments
+
+
+export type Framework = z.infer<typeof frameworkSchema>;
+export const FRAMEWORKS: readonly Framework[] = ['laravel', 'symfony', 'shopware', 'wordpress', 'bedrock', 'php', 'static', 'dockerfile'];
+export type DetectInput = z.input<typeof detectBody>;
+export type Detection = z.infer<typeof detectResponse>;
+export type Project = z.infer<typeof projectSchema>;
+export type ProjectCreated = z.infer<typeof projectCreatedResponse>;
+export type ProjectInput = z.input<typeof projectCreateBody>;
+export type Environment = z.infer<typeof environmentSchema>;
+export type EnvironmentInput = z.input<typeof environmentCreateBody>;
+export type EnvironmentPatch = z.input<typeof environmentUpdateBody>;
+export type Variables = z.infer<typeof variablesResponse>;
+export type WebhookInfo = z.infer<typeof webhookInfoResponse>;
+export type Deployment = z.infer<typeof deploymentSchema>;
+export type DeploymentStatus = z.infer<typeof deploymentStatusSchema>;
+export type DeploymentStep = z.infer<typeof deploymentStepSchema>;
+export type DeploymentInput = z.input<typeof deploymentCreateBody>;
+export type LogLine = z.infer<typeof logLineSchema>;
+export type Release = z.infer<typeof releaseSchema>;

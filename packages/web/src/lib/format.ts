@@ -89,3 +89,14 @@ const withSeconds = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', ti
 export function formatTimestamp(ms: number): string {
   return withSeconds.format(new Date(ms));
 }
+
+/** A duration as `850 ms`, `12 s`, `3 min 4 s` or `1 h 2 min`. */
+export function formatDuration(ms: number | null | undefined, fallback = '—'): string {
+  if (ms === null || ms === undefined || !Number.isFinite(ms) || ms < 0) return fallback;
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  const s = Math.round(ms / 1000);
+  if (s < 60) return `${s} s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m} min ${s % 60} s`;
+  return `${Math.floor(m / 60)} h ${m % 60} min`;
+}

@@ -121,3 +121,17 @@ export function canManageServers(membership: Membership | undefined): boolean {
 export function membershipIn(me: Me, organizationId: string | undefined): Membership | undefined {
   return me.memberships.find((m) => m.organizationId === organizationId);
 }
+
+/**
+ * Whether the role may create and change projects, environments and
+ * variables, deploy, cancel and roll back (developer and above). Viewers
+ * read only; the API refuses them anyway.
+ */
+export function canDeploy(membership: Membership | undefined): boolean {
+  return membership !== undefined && membership.role !== 'viewer';
+}
+
+/** Whether the role may approve deployments that wait for approval (admin or owner). */
+export function canApprove(membership: Membership | undefined): boolean {
+  return canAdminister(membership);
+}

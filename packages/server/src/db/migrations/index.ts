@@ -2,6 +2,8 @@ import type { Migration } from 'kysely';
 import { coreMigration } from './0001-core.js';
 import { identityMigration } from './0002-identity.js';
 import { serversMigration } from './0003-servers.js';
+import { deploymentsMigration } from './0004-deployments.js';
+import { domainsMigration } from './0005-domains.js';
 import type { MigrationContext } from './migration-context.js';
 
 /** Every migration, in order; one set for SQLite and PostgreSQL. */
@@ -10,5 +12,7 @@ export function allMigrations(ctx: MigrationContext): Record<string, Migration> 
     '0001-core': coreMigration(ctx),
     '0002-identity': identityMigration(),
     '0003-servers': serversMigration(ctx),
+    '0004-deployments': deploymentsMigration(ctx),
+    '0005-domains': domainsMigration(ctx),
   };
 }

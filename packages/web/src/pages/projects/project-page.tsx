@@ -1,0 +1,100 @@
+import { useState } from 'react';
+import { projectsApi } from '../../api/deployments';
+import { ErrorAlert } from '../../components/alert';
+import { CopyButton } from '../../components/copy-button';
+import { EmptyState } from '../../components/empty-state';
+import { PageHeader } from '../../components/page-header';
+import { useResource } from '../../lib/use-resource';
+import { Link, navigate } from '../../router/router';
+import { canDeploy, membershipIn, useMe } from '../../session/session';
+import { EnvironmentForm } from './environment-form';
+import { FRAMEWORK_LABEL } from './framework';
+
+/** One project: repository, framework, deploy key and its environments. */
+export function ProjectPage({ id }: { id: string }) {
+  const me = useMe();
+  const project = useResource(`project:${id}`, (signal) => projectsApi.get(id, signal));
+  const envs = useResource(`project-envs:${id}`, (signal) => projectsApi.environments(id, signal));
+  const [adding, setAdding] = useState(false);
+  const p = project.data;
+  if (!p) {
+    return (
+      <>
+        <PageHeader title="Project" />
+        {project.error?.status === 404 ? (
+          <EmptyState title="No such project">It was removed, or it belongs to an organization you are not a member of.</EmptyState>
+        ) : (
+          <ErrorAlert error={project.error} />
+        )}
+        {project.loading && (
+          <p className="muted" role="status">
+            Loading project…
+          </p>
+        )}
+      </>
+    );
+  }
+  const canEdit = canDeploy(membershipIn(me, p.organizationId));
+  const list = envs.data?.data ?? [];
+  return (
+    <>
+      <p className="breadcrumb">
+        <Link to="/projects">Projects</Link>
+      </p>
+      <PageHeader title={p.name} description={<code className="plain-code">{p.repositoryUrl}</code>} />
+      <section className="card section" aria-labelledby="project-about">
+        <h2 id="project-about">Repository</h2>
+        <dl className="facts">
+          <div>
+            <dt>Framework</dt>
+            <dd>{p.framework ? FRAMEWORK_LABEL[p.framework] : 'Not detected yet'}</dd>
+          </div>
+          {p.detection?.phpVersion && (
+            <div>
+              <dt>PHP</dt>
+              <dd>{p.detection.phpVersion}</dd>
+            </div>
+          )}
+        </dl>
+        <p className="muted">Deploy key (add it to the repository as a read-only deploy key):</p>
+        <p className="secret-line">
+          <code className="plain-code">{p.deployKey.publicKey}</code>
+          <CopyButton text={p.deployKey.publicKey} label="Copy deploy key" />
+        </p>
+      </section>
+      <section className="card section" aria-labelledby="project-envs">
+        <div className="section__head">
+          <h2 id="project-envs">Environments</h2>
+          {canEdit && !adding && (
+            <button type="button" className="button button--secondary button--small" onClick={() => setAdding(true)}>
+              Add environment
+            </button>
+          )}
+        </div>
+        <ErrorAlert error={envs.error} />
+        {envs.data && list.length === 0 && <p className="muted">No environments yet.</p>}
+        {list.length > 0 && (
+          <ul className="env-list">
+            {list.map((e) => (
+              <li key={e.id}>
+                <Link to={`/environments/${encodeURIComponent(e.id)}`}>{e.name}</Link>{' '}
+                <span className="muted">
+                  branch <code>{e.branch}</code> · {e.serverIds.length} server{e.serverIds.length === 1 ? '' : 's'}
+                  {e.maintenance && ' · maintenance'}
+                </span>
+              </li>
+            ))}
+          </ul>
+        )}
+        {adding && (
+          <EnvironmentForm
+            projectId={p.id}
+            organizationId={p.organizationId}
+            defaultName={list.length ? 'staging' : 'production'}
+            onCreated={(env) => navigate(`/environments/${encodeURIComponent(env.id)}`)}
+          />
+        )}
+      </section>
+    </>
+  );
+}
