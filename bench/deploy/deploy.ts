@@ -5,8 +5,17 @@
  * (requests, failures, latency) from a load loop inside the server.
  * Prints figures; asserts nothing.
  *
- *   node --import tsx bench/deploy/deploy.ts [--deploys 6] [--rollbacks 4]
+ * Issue #5 adds, in the same run: the warm deploy time beside a plain shell
+ * script doing the same release steps over one ssh session (shell-baseline.ts),
+ * and the latency from a signed GitHub push webhook to the deployment's
+ * `running` status (seen on the app's event bus).
+ *
+ *   node --conditions=source --import tsx bench/deploy/deploy.ts [--deploys 6] [--rollbacks 4] [--script-runs 6] [--hooks 6]
  */
+import { createHash, randomUUID } from 'node:crypto';
+import os from 'node:os';
+import { hmacSha256Header } from '../../packages/server/src/core/webhooks/signatures.js';
+import { prepareShellBaseline } from './shell-baseline.js';
 import { setupOwner, startTestApp } from '../../packages/server/test/support/app.js';
 import { labAvailable, startServer } from '../../packages/server/test/support/lab.js';
 import { createKey, createServer, loopbackLookup } from '../../packages/server/test/servers/lab-fixtures.js';
@@ -20,6 +29,8 @@ function arg(name: string, def: number): number {
 }
 const deploys = arg('deploys', 6);
 const rollbacks = arg('rollbacks', 4);
+const scriptRuns = Math.min(arg('script-runs', 6), 30);
+const hooks = Math.min(arg('hooks', 6), 30);
 
 if (!(await labAvailable())) {
   console.log('The lab (Docker + VPS image) is not available here; nothing measured.');
@@ -34,6 +45,7 @@ t.app.worker.start();
 const owner = await setupOwner(t);
 const key = await createKey(t, owner, 'bench');
 const vps = await startServer({ authorizedKey: key.publicKey });
+console.log(`load average at the start: ${os.loadavg().map((x) => x.toFixed(2)).join(' ')} (${os.cpus().length} cores)`);
 try {
   const server = await createServer(t, owner, { name: 'bench', host: vps.host, port: vps.port, sshKeyId: key.id });
   await t.request('POST', `/api/v1/servers/${server.id}/validate`, { session: owner });
@@ -44,8 +56,10 @@ try {
   const envId = String(env.json.id);
   const host = String(env.json.hostname);
 
-  async function wait(id: string): Promise<Dep> {
+  async function wait(id: string, timeoutMs = 180_000): Promise<Dep> {
+    const giveUp = Date.now() + timeoutMs;
     for (;;) {
+      if (Date.now() > giveUp) throw new Error(`deployment ${id} did not finish within ${timeoutMs} ms`);
       const d = (await t.request('GET', `/api/v1/deployments/${id}`, { session: owner })).json as unknown as Dep;
       if (['succeeded', 'failed', 'cancelled'].includes(d.status)) return d;
       await new Promise((r) => setTimeout(r, 25));
@@ -113,6 +127,76 @@ while [ ! -e "$stop" ] && [ "$i" -lt 100000 ]; do curl -s --max-time 5 -w '%{htt
     const bad = x.codes.filter((c) => c !== '200').length;
     console.log(`| ${name} | ${x.codes.length} | ${(x.codes.length / x.seconds).toFixed(0)} | ${bad} | ${pct(x.latencies, 50).toFixed(1)} | ${pct(x.latencies, 95).toFixed(1)} | ${Math.max(...x.latencies).toFixed(1)} |`);
   }
+  // Issue #5 (1): DevFlow beside a plain shell script over one ssh session, same container and repository.
+  // Interleaved (DevFlow, script, DevFlow, script…) so both see the same machine load; a new commit before each.
+  const releases = (await t.request('GET', `/api/v1/environments/${envId}/releases`, { session: owner })).json as unknown as { data: { path: string }[] };
+  const base = String(releases.data[0]?.path).replace(/\/releases\/[^/]+$/, '');
+  const sh = await prepareShellBaseline(vps, { base, repoUrl: repo.url, previewPort: Number(env.json.previewPort), keep: 5 });
+  const devflowMs: number[] = [];
+  const scriptMs: number[] = [];
+  try {
+    repo.commit(laravelTree('script-warmup'), 'script warm-up');
+    await repo.copyTo(vps);
+    const coldScript = await sh.deploy('r000-warmup'); // clones the script's mirror: not counted
+    for (let i = 0; i < scriptRuns; i++) {
+      repo.commit(laravelTree(`cmp-d${i}`), `compare devflow ${i}`);
+      await repo.copyTo(vps);
+      const d = await timed(`/api/v1/environments/${envId}/deployments`, {});
+      if (d.d.status !== 'succeeded') throw new Error(`DevFlow deployment ${d.d.status}: ${d.d.error}`);
+      devflowMs.push(d.ms);
+      repo.commit(laravelTree(`cmp-s${i}`), `compare script ${i}`);
+      await repo.copyTo(vps);
+      scriptMs.push(await sh.deploy(`r${String(i + 1).padStart(3, '0')}`));
+    }
+    const served = await vps.exec(['curl', '-s', '-o', '/dev/null', '-w', '%{http_code}', `http://127.0.0.1:${Number(env.json.previewPort) + 5000}/`]);
+    const dm = median(devflowMs);
+    const sm = median(scriptMs);
+    console.log(`\n## DevFlow vs a shell script over one ssh session (warm, median of ${scriptRuns} each, interleaved)\n`);
+    console.log('| | median ms | runs ms |');
+    console.log('|---|---:|---|');
+    console.log(`| DevFlow (API → queue → worker → pooled SSH; all steps) | ${dm.toFixed(0)} | ${devflowMs.map((x) => x.toFixed(0)).join(', ')} |`);
+    console.log(`| shell script (lock, fetch, export, shared, health, switch, unlock, prune) | ${sm.toFixed(0)} | ${scriptMs.map((x) => x.toFixed(0)).join(', ')} |`);
+    console.log(`\nratio DevFlow/script: ${(dm / sm).toFixed(2)}× (target ≤ 1.10×); script cold (mirror clone) ${coldScript.toFixed(0)} ms; ${sh.why}; script release answers HTTP ${served.stdout}`);
+  } finally {
+    sh.cleanup();
+  }
+
+  // Issue #5 (2): signed GitHub push webhook → deployment `running`, seen on the event bus.
+  const hook = (await t.request('GET', `/api/v1/environments/${envId}/webhook`, { session: owner })).json as unknown as { secret: string };
+  const runningAt = new Map<string, number>();
+  const unsubscribe = t.app.bus.subscribe((e) => {
+    const p = e.payload as { deploymentId?: string; status?: string } | null;
+    if (e.type === 'deployment.updated' && p?.status === 'running' && p.deploymentId && !runningAt.has(p.deploymentId)) runningAt.set(p.deploymentId, performance.now());
+  });
+  const hookMs: number[] = [];
+  const answerMs: number[] = [];
+  try {
+    for (let i = 0; i < hooks; i++) {
+      const sha = repo.commit(laravelTree(`hook-${i}`), `hook ${i}`);
+      await repo.copyTo(vps);
+      const body = JSON.stringify({ ref: 'refs/heads/main', before: createHash('sha1').update(`b${i}`).digest('hex'), after: sha, deleted: false, pusher: { name: 'bench' }, repository: { full_name: 'bench/bench' } });
+      const t0 = performance.now();
+      const res = await t.request('POST', `/api/v1/hooks/github/${envId}`, {
+        body,
+        headers: { 'content-type': 'application/json', 'x-github-event': 'push', 'x-github-delivery': randomUUID(), 'x-hub-signature-256': hmacSha256Header(hook.secret, body) },
+      });
+      answerMs.push(performance.now() - t0);
+      if (res.status !== 202) throw new Error(`webhook answered ${res.status}: ${res.text}`);
+      const id = String(res.json.deploymentId);
+      const giveUp = Date.now() + 30_000;
+      while (!runningAt.has(id) && Date.now() < giveUp) await new Promise((r) => setTimeout(r, 2));
+      const at = runningAt.get(id);
+      if (at === undefined) throw new Error(`deployment ${id} was not running 30 s after the webhook`);
+      hookMs.push(at - t0);
+      const d = await wait(id);
+      if (d.status !== 'succeeded') throw new Error(`webhook deployment ${d.status}: ${d.error}`);
+    }
+  } finally {
+    unsubscribe();
+  }
+  console.log(`\n## Webhook → deployment running (signed GitHub push, in-process HTTP inject; median of ${hooks})\n`);
+  console.log(`POST → status running: median ${median(hookMs).toFixed(1)} ms, max ${Math.max(...hookMs).toFixed(1)} ms (${hookMs.map((x) => x.toFixed(0)).join(', ')}; target ≤ 200 ms); webhook answer (202) median ${median(answerMs).toFixed(1)} ms`);
+
   const lines = await t.app.db.kysely.selectFrom('deployment_log_lines').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst();
   const all = await t.app.db.kysely.selectFrom('deployments').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst();
   console.log(`\nlog lines stored: ${Number(lines?.n)} for ${Number(all?.n)} deployments; control-plane RSS ${(process.memoryUsage().rss / 1048576).toFixed(0)} MiB`);
@@ -121,3 +205,5 @@ while [ ! -e "$stop" ] && [ "$i" -lt 100000 ]; do curl -s --max-time 5 -w '%{htt
   await vps.stop();
   await t.close();
 }
+const [l1, l5, l15] = os.loadavg();
+console.log(`\nload average at the end: ${l1?.toFixed(2)} ${l5?.toFixed(2)} ${l15?.toFixed(2)} (${os.cpus().length} cores)`);
