@@ -21,6 +21,7 @@ const ProjectsPage = lazy(() => import('./pages/projects/projects-page').then((m
 const NewProjectPage = lazy(() => import('./pages/projects/new-project-page').then((m) => ({ default: m.NewProjectPage })));
 const ProjectPage = lazy(() => import('./pages/projects/project-page').then((m) => ({ default: m.ProjectPage })));
 const EnvironmentPage = lazy(() => import('./pages/projects/environment-page').then((m) => ({ default: m.EnvironmentPage })));
+const CertificatesPage = lazy(() => import('./pages/certificates/certificates-page').then((m) => ({ default: m.CertificatesPage })));
 const DeploymentPage = lazy(() => import('./pages/projects/deployment-page').then((m) => ({ default: m.DeploymentPage })));
 
 /** `/<section>/<id>` → the id; null for any other path. */
@@ -60,6 +61,8 @@ function page(pathname: string): ReactNode {
       return <ProjectsPage />;
     case '/projects/new':
       return <NewProjectPage />;
+    case '/certificates':
+      return <CertificatesPage />;
     case '/account':
       return <AccountPage />;
     case '/settings':

@@ -23,8 +23,8 @@ const deployment = (id: string) => `/api/v1/deployments/${encodeURIComponent(id)
 /** Calls about projects: detection, records and their environments. */
 export const projectsApi = {
   detect: (input: DetectInput) => api.post<Detection>('/api/v1/projects/detect', input),
-  list: (organizationId: string, cursor?: string, signal?: AbortSignal) =>
-    api.get<Page<Project>>('/api/v1/projects', { query: { organizationId, cursor }, signal }),
+  list: (organizationId: string, cursor?: string, signal?: AbortSignal, limit?: number) =>
+    api.get<Page<Project>>('/api/v1/projects', { query: { organizationId, cursor, limit }, signal }),
   get: (id: string, signal?: AbortSignal) => api.get<Project>(project(id), { signal }),
   create: (input: ProjectInput) => api.post<ProjectCreated>('/api/v1/projects', input),
   remove: (id: string) => api.delete<void>(project(id)),

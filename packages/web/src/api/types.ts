@@ -57,6 +57,12 @@ import type {
   releaseSchema,
   variablesResponse,
   webhookInfoResponse,
+  certificateOrderResponse,
+  certificateSchema,
+  certificateUploadBody,
+  domainCreateBody,
+  domainSchema,
+  tlsModeSchema,
 } from '@devflow/contracts';
 import type { z } from 'zod';
 
@@ -169,3 +175,13 @@ export type DeploymentStep = z.infer<typeof deploymentStepSchema>;
 export type DeploymentInput = z.input<typeof deploymentCreateBody>;
 export type LogLine = z.infer<typeof logLineSchema>;
 export type Release = z.infer<typeof releaseSchema>;
+
+// ---------------------------------------------------------------- domains, certificates
+
+export type TlsMode = z.infer<typeof tlsModeSchema>;
+export type Domain = z.infer<typeof domainSchema>;
+export type DomainInput = z.input<typeof domainCreateBody>;
+/** POST /domains/{id}/certificate (202): the queued job and the domain. */
+export type CertificateOrder = z.infer<typeof certificateOrderResponse>;
+export type Certificate = z.infer<typeof certificateSchema>;
+export type CertificateUploadInput = z.input<typeof certificateUploadBody>;

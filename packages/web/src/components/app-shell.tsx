@@ -9,6 +9,7 @@ const ICONS = {
   dashboard: 'M4 13h6V4H4zm0 7h6v-5H4zm10 0h6v-9h-6zm0-16v5h6V4z',
   servers: 'M4 4h16v6H4zm0 10h16v6H4zM7 7h.01M7 17h.01',
   projects: 'M3 7l9-4 9 4-9 4zm0 5l9 4 9-4M3 17l9 4 9-4',
+  certificates: 'M12 3l7 3v5c0 4.5-3 8.5-7 10-4-1.5-7-5.5-7-10V6zm-3 9l2 2 4-4',
   settings: 'M4 6h10m4 0h2M4 12h4m4 0h8M4 18h12m4 0h0M14 4v4M8 10v4M16 16v4',
   account: 'M12 12a4 4 0 1 0 0-8 4 4 0 0 0 0 8zm-8 8a8 8 0 0 1 16 0',
 } as const;
@@ -17,6 +18,7 @@ const NAV: { to: string; label: string; icon: keyof typeof ICONS; exact?: boolea
   { to: '/', label: 'Dashboard', icon: 'dashboard', exact: true },
   { to: '/servers', label: 'Servers', icon: 'servers' },
   { to: '/projects', label: 'Projects', icon: 'projects' },
+  { to: '/certificates', label: 'Certificates', icon: 'certificates' },
   { to: '/settings', label: 'Settings', icon: 'settings' },
   { to: '/account', label: 'Account', icon: 'account' },
 ];

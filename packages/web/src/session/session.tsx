@@ -135,3 +135,12 @@ export function canDeploy(membership: Membership | undefined): boolean {
 export function canApprove(membership: Membership | undefined): boolean {
   return canAdminister(membership);
 }
+
+/**
+ * Whether the role may add, verify and delete domains, order certificates and
+ * upload custom ones (`domain.write`, `certificate.write`: developer and
+ * above). Only hides controls: the API refuses viewers anyway.
+ */
+export function canManageDomains(membership: Membership | undefined): boolean {
+  return canDeploy(membership);
+}

@@ -11,7 +11,8 @@ import { formatDateTime, formatRelative } from '../../lib/format';
 import { useAction } from '../../lib/use-action';
 import { useResource } from '../../lib/use-resource';
 import { Link, navigate } from '../../router/router';
-import { canApprove, canDeploy, membershipIn, useMe } from '../../session/session';
+import { canApprove, canDeploy, canManageDomains, membershipIn, useMe } from '../../session/session';
+import { DomainsSection } from './domains-section';
 import { VariablesEditor } from './variables-editor';
 
 const LIVE_EVENTS = ['deployment.created', 'deployment.updated', 'deployment.finished', 'environment.maintenance'];
@@ -242,6 +243,8 @@ export function EnvironmentPage({ id }: { id: string }) {
           </p>
         </ConfirmDialog>
       </section>
+
+      <DomainsSection environmentId={e.id} organizationId={e.organizationId} canEdit={canManageDomains(membership)} />
 
       <section className="card section" aria-labelledby="env-vars">
         <h2 id="env-vars">Environment variables</h2>
