@@ -1,16 +1,9 @@
 import type { Db } from '../../db/database.js';
 import type { EventBus } from '../../events/event-bus.js';
 import { redactText } from '../../adapters/ssh/ssh-errors.js';
+import { LineLog, type LogLine } from '../../lib/line-log.js';
 
-export type LogStream = 'stdout' | 'stderr' | 'system';
-
-interface PendingLine {
-  seq: number;
-  at: string;
-  step: string;
-  stream: LogStream;
-  line: string;
-}
+export type { LogStream } from '../../lib/line-log.js';
 
 /**
  * Secrets to mask in a log: every value, and every line of multi-line values
@@ -29,24 +22,19 @@ export function maskList(values: Iterable<string>): string[] {
 }
 
 /**
- * The log of a deployment: append-only rows, one per line, written in small
- * batches; each batch is also published as a `deployment.log` event. Every
- * line is masked with the secrets it was given before it is stored or sent.
+ * The log of a deployment: rows in deployment_log_lines, each batch also
+ * published as a `deployment.log` event. Every line is masked with the
+ * secrets it was given before it is stored or sent.
  */
-export class DeploymentLog {
-  private seq = 0;
-  private pending: PendingLine[] = [];
-  private partial = new Map<string, string>();
-  private timer: NodeJS.Timeout | undefined;
-  private flushing: Promise<void> = Promise.resolve();
-  private secrets: string[] = [];
-
+export class DeploymentLog extends LineLog {
   constructor(
     private readonly db: Db,
     private readonly bus: EventBus,
     private readonly deployment: { id: string; organizationId: string; environmentId: string },
-    private readonly flushMs = 150,
-  ) {}
+    flushMs = 150,
+  ) {
+    super(flushMs);
+  }
 
   /** Adds values to mask from now on. */
   mask(values: Iterable<string>): void {
@@ -68,56 +56,20 @@ export class DeploymentLog {
     this.seq = Number(row?.max ?? 0);
   }
 
-  /** Adds whole lines. */
-  line(step: string, stream: LogStream, text: string): void {
-    for (const l of text.split('\n')) this.push(step, stream, l);
-  }
-
-  /** Adds a chunk of streamed output; a trailing partial line waits for the rest (masking sees whole lines). */
-  chunk(step: string, stream: LogStream, text: string, prefix = ''): void {
-    const key = `${step}\0${stream}\0${prefix}`;
-    const lines = ((this.partial.get(key) ?? '') + text).split('\n');
-    this.partial.set(key, lines.pop() ?? '');
-    for (const l of lines) this.push(step, stream, prefix + l);
-  }
-
   /** Writes out partial lines left by a command that ended. */
   endCommand(step: string, prefix = ''): void {
-    for (const stream of ['stdout', 'stderr'] as const) {
-      const key = `${step}\0${stream}\0${prefix}`;
-      const rest = this.partial.get(key);
-      if (rest) this.push(step, stream, prefix + rest);
-      this.partial.delete(key);
-    }
+    this.endPartials(step, prefix);
   }
 
-  private push(step: string, stream: LogStream, raw: string): void {
-    const line = redactText(raw.replace(/\r$/, ''), this.secrets).slice(0, 4000);
-    this.pending.push({ seq: ++this.seq, at: new Date().toISOString(), step, stream, line });
-    if (this.pending.length >= 200) void this.flush();
-    else this.timer ??= setTimeout(() => void this.flush(), this.flushMs);
-  }
-
-  /** Stores and publishes what is pending; resolves when every earlier line is stored. */
-  flush(): Promise<void> {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
-    const batch = this.pending;
-    this.pending = [];
-    this.flushing = this.flushing
-      .then(async () => {
-        if (!batch.length) return;
-        await this.db.kysely
-          .insertInto('deployment_log_lines')
-          .values(batch.map((l) => ({ deployment_id: this.deployment.id, ...l })))
-          .execute();
-        await this.bus.publish({
-          type: 'deployment.log',
-          organizationId: this.deployment.organizationId,
-          payload: { deploymentId: this.deployment.id, environmentId: this.deployment.environmentId, lines: batch },
-        });
-      })
-      .catch(() => undefined);
-    return this.flushing;
+  protected async store(batch: LogLine[]): Promise<void> {
+    await this.db.kysely
+      .insertInto('deployment_log_lines')
+      .values(batch.map((l) => ({ deployment_id: this.deployment.id, ...l })))
+      .execute();
+    await this.bus.publish({
+      type: 'deployment.log',
+      organizationId: this.deployment.organizationId,
+      payload: { deploymentId: this.deployment.id, environmentId: this.deployment.environmentId, lines: batch },
+    });
   }
 }
