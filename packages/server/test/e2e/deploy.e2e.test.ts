@@ -180,6 +180,54 @@ describe.skipIf(!runs)('deployments in Chromium against a real control plane and
     await shot('dashboard');
   });
 
+  it('edits the settings, holds a deployment for approval, rejects it and rotates the webhook secret', async () => {
+    const envId = decodeURIComponent(environmentUrl.split('/environments/')[1] ?? '');
+    const api = async (method: string, url: string) => {
+      const res = await L.t.request(method, url, { session: L.owner });
+      expect(res.status, res.text).toBe(200);
+      return res.json as Record<string, unknown>;
+    };
+    await page.goto(environmentUrl);
+    await page.getByRole('button', { name: 'Edit settings' }).click();
+    const form = page.getByRole('form', { name: 'Environment settings' });
+    expect(await form.getByLabel('Name', { exact: true }).getAttribute('readonly')).not.toBeNull();
+    await form.getByLabel('Releases kept').fill('3');
+    await form.getByRole('checkbox', { name: /Requires approval/ }).check();
+    await shot('environment-settings');
+    await form.getByRole('button', { name: 'Save settings' }).click();
+    await expectText(page.getByTestId('environment-settings'), 'Required');
+    expect(await api('GET', `/api/v1/environments/${envId}`)).toMatchObject({ requiresApproval: true, keepReleases: 3 });
+
+    // A deployment now waits for an admin; the owner rejects it from the environment page.
+    await page.getByRole('button', { name: 'Deploy', exact: true }).click();
+    await page.waitForURL(/\/deployments\//);
+    const deploymentId = decodeURIComponent(page.url().split('/deployments/')[1] ?? '');
+    await page.locator('[data-testid="deployment-status"] [data-status="awaiting_approval"]').waitFor();
+    await page.goto(environmentUrl);
+    await page.getByRole('button', { name: 'Reject' }).click();
+    await expect.poll(async () => (await api('GET', `/api/v1/deployments/${deploymentId}`)).status).toBe('cancelled');
+    expect((await api('GET', `/api/v1/deployments/${deploymentId}`)).error).toMatch(/^Rejected by /);
+    await expect.poll(() => page.getByRole('button', { name: 'Reject' }).count()).toBe(0);
+
+    // Rotating the secret asks first, then shows the new one (and the API agrees).
+    const before = (await api('GET', `/api/v1/environments/${envId}/webhook`)).secret;
+    await page.getByRole('button', { name: 'Rotate secret' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Rotate the webhook secret?' });
+    await dialog.getByRole('button', { name: 'Rotate', exact: true }).click();
+    await expect.poll(async () => (await api('GET', `/api/v1/environments/${envId}/webhook`)).secret).not.toBe(before);
+    const after = (await api('GET', `/api/v1/environments/${envId}/webhook`)).secret as string;
+    const hooks = page.getByRole('region', { name: 'Deploy on push' });
+    await hooks.getByRole('button', { name: 'Reveal' }).click();
+    await expectText(hooks, after);
+    await shot('webhook-rotated');
+
+    // Back to no approval, so the viewer test sees the usual page.
+    await page.getByRole('button', { name: 'Edit settings' }).click();
+    await page.getByRole('form', { name: 'Environment settings' }).getByRole('checkbox', { name: /Requires approval/ }).uncheck();
+    await page.getByRole('button', { name: 'Save settings' }).click();
+    await expectText(page.getByTestId('environment-settings'), 'Not required');
+  });
+
   it('shows a viewer no deploy, rollback or edit controls', async () => {
     await addMember(L.t, L.owner, VIEWER_EMAIL, 'viewer');
     await page.getByRole('button', { name: 'Sign out' }).click();
@@ -187,11 +235,34 @@ describe.skipIf(!runs)('deployments in Chromium against a real control plane and
     await signIn(VIEWER_EMAIL);
     await page.goto(environmentUrl);
     await page.getByTestId('releases').waitFor();
-    for (const name of [/^Deploy$/, /^Roll back/, /^Turn (on|off)$/, /^Save variables$/, /^Add variable$/]) {
+    for (const name of [/^Deploy$/, /^Roll back/, /^Turn (on|off)$/, /^Save variables$/, /^Add variable$/, /^Edit settings$/, /^Delete environment$/, /^Rotate secret$/]) {
       expect(await page.getByRole('button', { name }).count(), String(name)).toBe(0);
     }
     await page.getByTestId('variable-keys').waitFor();
     await shot('environment-viewer');
+    await page.locator('.breadcrumb a').last().click();
+    await page.getByRole('heading', { name: 'Environments' }).waitFor();
+    expect(await page.getByRole('button', { name: /^Delete project/ }).count()).toBe(0);
+  });
+
+  it('deletes the project only after its name is typed', async () => {
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+    await signIn(OWNER_EMAIL);
+    await page.goto(environmentUrl);
+    await page.locator('.breadcrumb a').last().click();
+    await page.getByRole('button', { name: 'Delete project…' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Delete Shop?' });
+    const confirm = dialog.getByRole('button', { name: 'Delete project', exact: true });
+    expect(await confirm.isDisabled()).toBe(true);
+    await dialog.getByLabel('Type Shop to confirm').fill('Sho');
+    expect(await confirm.isDisabled()).toBe(true);
+    await dialog.getByLabel('Type Shop to confirm').fill('Shop');
+    await confirm.click();
+    await page.waitForURL(/\/projects$/);
+    await page.getByText('No projects yet').waitFor();
+    const list = await L.t.request('GET', `/api/v1/projects?organizationId=${L.owner.organizationId}`, { session: L.owner });
+    expect((list.json as { data: unknown[] }).data).toEqual([]);
   });
 
   it('logged no page errors', () => {

@@ -36,10 +36,13 @@ export const projectsApi = {
 export const environmentsApi = {
   get: (id: string, signal?: AbortSignal) => api.get<Environment>(environment(id), { signal }),
   update: (id: string, patch: EnvironmentPatch) => api.patch<Environment>(environment(id), patch),
+  remove: (id: string) => api.delete<void>(environment(id)),
   variables: (id: string, signal?: AbortSignal) => api.get<Variables>(`${environment(id)}/variables`, { signal }),
   /** Replaces the whole set: a key left out is deleted. */
   putVariables: (id: string, variables: Record<string, string>) => api.put<Variables>(`${environment(id)}/variables`, { variables }),
   webhook: (id: string, signal?: AbortSignal) => api.get<WebhookInfo>(`${environment(id)}/webhook`, { signal }),
+  /** A new secret: webhooks signed with the old one are refused from now on. */
+  rotateWebhook: (id: string) => api.post<WebhookInfo>(`${environment(id)}/webhook/rotate`),
   deployments: (id: string, limit = 20, signal?: AbortSignal) =>
     api.get<Page<Deployment>>(`${environment(id)}/deployments`, { query: { limit }, signal }),
   deploy: (id: string, input: DeploymentInput = {}) => api.post<Deployment>(`${environment(id)}/deployments`, input),
@@ -53,6 +56,7 @@ export const deploymentsApi = {
   get: (id: string, signal?: AbortSignal) => api.get<Deployment>(deployment(id), { signal }),
   cancel: (id: string) => api.post<Deployment>(`${deployment(id)}/cancel`),
   approve: (id: string) => api.post<Deployment>(`${deployment(id)}/approve`),
+  reject: (id: string, reason?: string) => api.post<Deployment>(`${deployment(id)}/reject`, reason ? { reason } : {}),
   /** Path of the live log: EventSource sends Accept: text/event-stream and resumes with Last-Event-ID. */
   logStreamUrl: (id: string) => `${deployment(id)}/logs`,
 };

@@ -1,4 +1,4 @@
-import { useEffect, useRef, type ReactNode } from 'react';
+import { useEffect, useId, useRef, type ReactNode } from 'react';
 import type { DeploymentStatus } from '../api/types';
 
 const LABEL: Record<DeploymentStatus, string> = {
@@ -40,6 +40,7 @@ export function ConfirmDialog({
   children,
   confirmLabel,
   danger,
+  confirmDisabled,
   onConfirm,
   onCancel,
 }: {
@@ -48,10 +49,13 @@ export function ConfirmDialog({
   children: ReactNode;
   confirmLabel: string;
   danger?: boolean;
+  /** Keeps the confirm button disabled, e.g. until the user typed the name of what goes away. */
+  confirmDisabled?: boolean;
   onConfirm: () => void;
   onCancel: () => void;
 }) {
   const ref = useRef<HTMLDialogElement>(null);
+  const titleId = useId();
   useEffect(() => {
     const d = ref.current;
     if (!d) return;
@@ -59,11 +63,11 @@ export function ConfirmDialog({
     if (!open && d.open) d.close();
   }, [open]);
   return (
-    <dialog ref={ref} className="dialog" aria-labelledby="confirm-dialog-title" onCancel={onCancel} onClose={() => open && onCancel()}>
-      <h2 id="confirm-dialog-title">{title}</h2>
+    <dialog ref={ref} className="dialog" aria-labelledby={titleId} onCancel={onCancel} onClose={() => open && onCancel()}>
+      <h2 id={titleId}>{title}</h2>
       <div className="dialog__body">{children}</div>
       <div className="form__actions">
-        <button type="button" className={danger ? 'button button--danger' : 'button button--primary'} onClick={onConfirm}>
+        <button type="button" className={danger ? 'button button--danger' : 'button button--primary'} onClick={onConfirm} disabled={confirmDisabled}>
           {confirmLabel}
         </button>
         <button type="button" className="button button--ghost" onClick={onCancel}>

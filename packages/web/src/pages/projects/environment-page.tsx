@@ -13,6 +13,7 @@ import { useResource } from '../../lib/use-resource';
 import { Link, navigate } from '../../router/router';
 import { canApprove, canDeploy, canManageDomains, membershipIn, useMe } from '../../session/session';
 import { DomainsSection } from './domains-section';
+import { EnvironmentForm } from './environment-form';
 import { VariablesEditor } from './variables-editor';
 
 const LIVE_EVENTS = ['deployment.created', 'deployment.updated', 'deployment.finished', 'environment.maintenance'];
@@ -33,8 +34,14 @@ export function EnvironmentPage({ id }: { id: string }) {
   const deploy = useAction(environmentsApi.deploy);
   const rollback = useAction(environmentsApi.rollback);
   const approve = useAction(deploymentsApi.approve);
+  const reject = useAction(deploymentsApi.reject);
   const maintenance = useAction(environmentsApi.maintenance);
+  const rotate = useAction(environmentsApi.rotateWebhook);
+  const removal = useAction(environmentsApi.remove);
   const [confirm, setConfirm] = useState<Release | null>(null);
+  const [confirmRotate, setConfirmRotate] = useState(false);
+  const [confirmDelete, setConfirmDelete] = useState(false);
+  const [editing, setEditing] = useState(false);
   const [showSecret, setShowSecret] = useState(false);
 
   const live = useEvents<{ environmentId?: string }>(LIVE_EVENTS, (e) => {
@@ -99,7 +106,7 @@ export function EnvironmentPage({ id }: { id: string }) {
           ) : undefined
         }
       />
-      <ErrorAlert error={deploy.error ?? rollback.error ?? approve.error ?? maintenance.error} />
+      <ErrorAlert error={deploy.error ?? rollback.error ?? approve.error ?? reject.error ?? maintenance.error ?? removal.error} />
 
       <section className="card section" aria-labelledby="env-current">
         <div className="section__head">
@@ -143,9 +150,14 @@ export function EnvironmentPage({ id }: { id: string }) {
             <p key={d.id}>
               <Link to={`/deployments/${encodeURIComponent(d.id)}`}>Deployment of {d.ref ?? e.branch}</Link> is awaiting approval.{' '}
               {mayApprove && (
-                <button type="button" className="button button--primary button--small" disabled={approve.pending} onClick={() => void approve.run(d.id).then(() => deployments.reload())}>
-                  Approve
-                </button>
+                <>
+                  <button type="button" className="button button--primary button--small" disabled={approve.pending} onClick={() => void approve.run(d.id).then(() => deployments.reload())}>
+                    Approve
+                  </button>{' '}
+                  <button type="button" className="button button--secondary button--small" disabled={reject.pending} onClick={() => void reject.run(d.id).then(() => deployments.reload())}>
+                    Reject
+                  </button>
+                </>
               )}
             </p>
           ))}
@@ -244,6 +256,74 @@ export function EnvironmentPage({ id }: { id: string }) {
         </ConfirmDialog>
       </section>
 
+      <section className="card section" aria-labelledby="env-settings">
+        <div className="section__head">
+          <h2 id="env-settings">Settings</h2>
+          {mayDeploy && !editing && (
+            <button type="button" className="button button--secondary button--small" onClick={() => setEditing(true)}>
+              Edit settings
+            </button>
+          )}
+        </div>
+        {editing ? (
+          <EnvironmentForm
+            projectId={e.projectId}
+            organizationId={e.organizationId}
+            environment={e}
+            onSaved={(saved) => {
+              env.set(saved);
+              setEditing(false);
+            }}
+            onCancel={() => setEditing(false)}
+          />
+        ) : (
+          <dl className="facts" data-testid="environment-settings">
+            <div>
+              <dt>Branch</dt>
+              <dd>
+                <code>{e.branch}</code>
+              </dd>
+            </div>
+            <div>
+              <dt>Approval</dt>
+              <dd>{e.requiresApproval ? 'Required: an admin approves each deployment' : 'Not required'}</dd>
+            </div>
+            <div>
+              <dt>Health check</dt>
+              <dd>
+                <code>{e.healthCheckPath}</code>
+              </dd>
+            </div>
+            <div>
+              <dt>Releases kept</dt>
+              <dd>{e.keepReleases}</dd>
+            </div>
+          </dl>
+        )}
+        {mayDeploy && !editing && (
+          <p>
+            <button type="button" className="button button--danger button--small" disabled={removal.pending} onClick={() => setConfirmDelete(true)}>
+              Delete environment
+            </button>
+          </p>
+        )}
+        <ConfirmDialog
+          open={confirmDelete}
+          title="Delete this environment?"
+          confirmLabel="Delete environment"
+          danger
+          onConfirm={() => {
+            setConfirmDelete(false);
+            void removal.run(e.id).then((r) => r.ok && navigate(`/projects/${encodeURIComponent(e.projectId)}`));
+          }}
+          onCancel={() => setConfirmDelete(false)}
+        >
+          <p>
+            Its settings, variables, deployments and releases are removed from DevFlow. Files already on the servers stay where they are.
+          </p>
+        </ConfirmDialog>
+      </section>
+
       <DomainsSection environmentId={e.id} organizationId={e.organizationId} canEdit={canManageDomains(membership)} />
 
       <section className="card section" aria-labelledby="env-vars">
@@ -274,9 +354,26 @@ export function EnvironmentPage({ id }: { id: string }) {
                   {showSecret ? 'Hide' : 'Reveal'}
                 </button>
                 <CopyButton text={webhook.data.secret} label="Copy secret" />
+                <button type="button" className="button button--secondary button--small" disabled={rotate.pending} onClick={() => setConfirmRotate(true)}>
+                  Rotate secret
+                </button>
               </dd>
             </div>
           </dl>
+          <ErrorAlert error={rotate.error} />
+          <ConfirmDialog
+            open={confirmRotate}
+            title="Rotate the webhook secret?"
+            confirmLabel="Rotate"
+            danger
+            onConfirm={() => {
+              setConfirmRotate(false);
+              void rotate.run(e.id).then((r) => r.ok && webhook.set(r.value));
+            }}
+            onCancel={() => setConfirmRotate(false)}
+          >
+            <p>Pushes signed with the current secret are refused from now on: paste the new secret into the repository's webhook settings.</p>
+          </ConfirmDialog>
         </section>
       )}
     </>

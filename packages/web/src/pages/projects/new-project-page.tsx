@@ -223,7 +223,7 @@ export function NewProjectPage() {
               projectId={project.id}
               organizationId={organization.organizationId}
               defaultBranch={branch}
-              onCreated={(env) => {
+              onSaved={(env) => {
                 setEnvironment(env);
                 setStep('variables');
               }}

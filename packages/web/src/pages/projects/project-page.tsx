@@ -2,8 +2,11 @@ import { useState } from 'react';
 import { projectsApi } from '../../api/deployments';
 import { ErrorAlert } from '../../components/alert';
 import { CopyButton } from '../../components/copy-button';
+import { ConfirmDialog } from '../../components/deployment-status';
+import { TextField } from '../../components/field';
 import { EmptyState } from '../../components/empty-state';
 import { PageHeader } from '../../components/page-header';
+import { useAction } from '../../lib/use-action';
 import { useResource } from '../../lib/use-resource';
 import { Link, navigate } from '../../router/router';
 import { canDeploy, membershipIn, useMe } from '../../session/session';
@@ -16,6 +19,9 @@ export function ProjectPage({ id }: { id: string }) {
   const project = useResource(`project:${id}`, (signal) => projectsApi.get(id, signal));
   const envs = useResource(`project-envs:${id}`, (signal) => projectsApi.environments(id, signal));
   const [adding, setAdding] = useState(false);
+  const [deleting, setDeleting] = useState(false);
+  const [typedName, setTypedName] = useState('');
+  const removal = useAction(projectsApi.remove);
   const p = project.data;
   if (!p) {
     return (
@@ -91,10 +97,37 @@ export function ProjectPage({ id }: { id: string }) {
             projectId={p.id}
             organizationId={p.organizationId}
             defaultName={list.length ? 'staging' : 'production'}
-            onCreated={(env) => navigate(`/environments/${encodeURIComponent(env.id)}`)}
+            onSaved={(env) => navigate(`/environments/${encodeURIComponent(env.id)}`)}
           />
         )}
       </section>
+      {canEdit && (
+        <section className="card section" aria-labelledby="project-danger">
+          <h2 id="project-danger">Delete project</h2>
+          <p className="muted">Removes the project, its environments, variables, deployments and releases from DevFlow. Files already on the servers stay.</p>
+          <ErrorAlert error={removal.error} />
+          <button type="button" className="button button--danger" disabled={removal.pending} onClick={() => setDeleting(true)}>
+            Delete project…
+          </button>
+          <ConfirmDialog
+            open={deleting}
+            title={`Delete ${p.name}?`}
+            confirmLabel="Delete project"
+            danger
+            confirmDisabled={typedName !== p.name}
+            onConfirm={() => {
+              setDeleting(false);
+              void removal.run(p.id).then((r) => r.ok && navigate('/projects'));
+            }}
+            onCancel={() => {
+              setDeleting(false);
+              setTypedName('');
+            }}
+          >
+            <TextField label={`Type ${p.name} to confirm`} value={typedName} onChange={(ev) => setTypedName(ev.target.value)} autoComplete="off" spellCheck={false} />
+          </ConfirmDialog>
+        </section>
+      )}
     </>
   );
 }
