@@ -245,12 +245,23 @@ describe.skipIf(!runs)('deployments in Chromium against a real control plane and
     expect(await page.getByRole('button', { name: /^Delete project/ }).count()).toBe(0);
   });
 
-  it('deletes the project only after its name is typed', async () => {
+  it('clones a project with its environments, and deletes one only after its name is typed', async () => {
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByRole('heading', { name: 'Sign in' }).waitFor();
     await signIn(OWNER_EMAIL);
     await page.goto(environmentUrl);
     await page.locator('.breadcrumb a').last().click();
+    const shopUrl = page.url();
+    await page.getByRole('button', { name: 'Clone project…' }).click();
+    await page.getByLabel('Name of the copy').fill('Shop EU');
+    await page.getByRole('button', { name: 'Clone', exact: true }).click();
+    await page.getByRole('heading', { name: 'Shop EU', level: 1 }).waitFor();
+    expect(page.url()).not.toBe(shopUrl);
+    await page.getByRole('link', { name: 'production' }).waitFor();
+    await shot('project-cloned');
+
+    await page.goto(shopUrl);
+    await page.getByRole('heading', { name: 'Shop', level: 1 }).waitFor();
     await page.getByRole('button', { name: 'Delete project…' }).click();
     const dialog = page.getByRole('dialog', { name: 'Delete Shop?' });
     const confirm = dialog.getByRole('button', { name: 'Delete project', exact: true });
@@ -260,9 +271,8 @@ describe.skipIf(!runs)('deployments in Chromium against a real control plane and
     await dialog.getByLabel('Type Shop to confirm').fill('Shop');
     await confirm.click();
     await page.waitForURL(/\/projects$/);
-    await page.getByText('No projects yet').waitFor();
     const list = await L.t.request('GET', `/api/v1/projects?organizationId=${L.owner.organizationId}`, { session: L.owner });
-    expect((list.json as { data: unknown[] }).data).toEqual([]);
+    expect((list.json as { data: { name: string }[] }).data.map((p) => p.name)).toEqual(['Shop EU']);
   });
 
   it('logged no page errors', () => {

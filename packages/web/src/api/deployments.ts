@@ -28,6 +28,8 @@ export const projectsApi = {
   get: (id: string, signal?: AbortSignal) => api.get<Project>(project(id), { signal }),
   create: (input: ProjectInput) => api.post<ProjectCreated>('/api/v1/projects', input),
   remove: (id: string) => api.delete<void>(project(id)),
+  /** A copy under a new name, with the environments and variables (not the deployments). */
+  clone: (id: string, name: string) => api.post<Project>(`${project(id)}/clone`, { name }),
   environments: (id: string, signal?: AbortSignal) => api.get<Page<Environment>>(`${project(id)}/environments`, { signal }),
   createEnvironment: (id: string, input: EnvironmentInput) => api.post<Environment>(`${project(id)}/environments`, input),
 };

@@ -22,6 +22,8 @@ export function ProjectPage({ id }: { id: string }) {
   const [deleting, setDeleting] = useState(false);
   const [typedName, setTypedName] = useState('');
   const removal = useAction(projectsApi.remove);
+  const cloning = useAction(projectsApi.clone);
+  const [cloneName, setCloneName] = useState<string | null>(null);
   const p = project.data;
   if (!p) {
     return (
@@ -101,6 +103,37 @@ export function ProjectPage({ id }: { id: string }) {
           />
         )}
       </section>
+      {canEdit && (
+        <section className="card section" aria-labelledby="project-clone">
+          <h2 id="project-clone">Clone project</h2>
+          <p className="muted">A new project from the same repository with copies of these environments and their variables, for a second site or a client copy.</p>
+          {cloneName === null ? (
+            <button type="button" className="button button--secondary" onClick={() => setCloneName(`${p.name} copy`)}>
+              Clone project…
+            </button>
+          ) : (
+            <form
+              className="form"
+              aria-label="Clone project"
+              onSubmit={(ev) => {
+                ev.preventDefault();
+                void cloning.run(p.id, cloneName).then((r) => r.ok && navigate(`/projects/${encodeURIComponent(r.value.id)}`));
+              }}
+            >
+              <ErrorAlert error={cloning.error} fields={['name']} />
+              <TextField label="Name of the copy" value={cloneName} onChange={(ev) => setCloneName(ev.target.value)} error={cloning.fieldErrors.name} required />
+              <div className="form__actions">
+                <button type="submit" className="button button--primary" disabled={cloning.pending}>
+                  {cloning.pending ? 'Cloning…' : 'Clone'}
+                </button>
+                <button type="button" className="button button--ghost" onClick={() => setCloneName(null)}>
+                  Cancel
+                </button>
+              </div>
+            </form>
+          )}
+        </section>
+      )}
       {canEdit && (
         <section className="card section" aria-labelledby="project-danger">
           <h2 id="project-danger">Delete project</h2>
