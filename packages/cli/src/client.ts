@@ -8,6 +8,14 @@ export class ApiError extends Error {
   }
 }
 
+function problemOf(status: number, text: string): ApiError {
+  try {
+    return new ApiError(status, (text ? JSON.parse(text) : {}) as Partial<ProblemBody>);
+  } catch {
+    return new ApiError(status, { detail: `HTTP ${status}: ${text.slice(0, 200)}` });
+  }
+}
+
 /** A minimal client of the public API, authenticated with an API token. */
 export class DevflowClient {
   constructor(
@@ -17,6 +25,12 @@ export class DevflowClient {
 
   /** Sends a request and returns the parsed JSON body; throws ApiError on a problem answer. */
   async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const text = await this.text(method, path, body);
+    return (text ? JSON.parse(text) : null) as T;
+  }
+
+  /** Sends a request and returns the body as text (e.g. JSON lines); throws ApiError on a problem answer. */
+  async text(method: string, path: string, body?: unknown): Promise<string> {
     const res = await fetch(new URL(path, this.baseUrl), {
       method,
       headers: {
@@ -27,8 +41,20 @@ export class DevflowClient {
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await res.text();
-    const parsed: unknown = text ? JSON.parse(text) : null;
-    if (!res.ok) throw new ApiError(res.status, (parsed ?? {}) as Partial<ProblemBody>);
-    return parsed as T;
+    if (!res.ok) throw problemOf(res.status, text);
+    return text;
+  }
+
+  /** Opens a Server-Sent Events stream, resuming after `lastEventId`; throws ApiError when refused. */
+  async stream(path: string, lastEventId?: string): Promise<ReadableStream<Uint8Array>> {
+    const res = await fetch(new URL(path, this.baseUrl), {
+      headers: {
+        authorization: `Bearer ${this.token}`,
+        accept: 'text/event-stream',
+        ...(lastEventId === undefined ? {} : { 'last-event-id': lastEventId }),
+      },
+    });
+    if (!res.ok || !res.body) throw problemOf(res.status, await res.text());
+    return res.body;
   }
 }
