@@ -46,7 +46,9 @@ export async function startDevflow(env: Record<string, string> = {}): Promise<{ 
   if (!fs.existsSync(bundle)) throw new Error('Build first: npm run build');
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'devflow-bench-'));
   const port = await freePort();
-  const child = spawn(process.execPath, [...startFlags, bundle, 'serve'], {
+  // BENCH_CPU_PROF=<dir> writes a V8 CPU profile of the server there when it stops (see bench/profile-top.ts).
+  const prof = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+  const child = spawn(process.execPath, [...startFlags, ...prof, bundle, 'serve'], {
     env: { ...process.env, ...startEnv, DEVFLOW_DATA_DIR: dataDir, DEVFLOW_PORT: String(port), DEVFLOW_LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
