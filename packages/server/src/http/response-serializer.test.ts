@@ -2,7 +2,7 @@ import { auditEventSchema, pageOf } from '@devflow/contracts';
 import { serializerCompiler as zodSerializerCompiler } from 'fastify-type-provider-zod';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { compilePick, responseSerializerCompiler } from './response-serializer.js';
+import { compileEmit, responseSerializerCompiler } from './response-serializer.js';
 
 const route = (schema: z.ZodType) => ({ schema, method: 'GET', url: '/x', httpStatus: '200' });
 const fast = (schema: z.ZodType) => responseSerializerCompiler(route(schema));
@@ -45,7 +45,7 @@ describe('response serializer', () => {
       g: z.array(z.string()).readonly(),
     });
     const data = { b: 3, c: 'y', d: 'k', e: { p: { n: 1.5, hidden: true } }, f: { kind: 'two', two: false, hidden: 1 }, g: ['a'], hidden: 'no' };
-    expect(compilePick(schema)).toBeDefined();
+    expect(compileEmit(schema)).toBeDefined();
     expect(fast(schema)(data)).toBe(zod(schema)(data));
     expect(fast(schema)(data)).not.toContain('hidden');
   });
@@ -60,12 +60,21 @@ describe('response serializer', () => {
     expect(fast(email)({ email: 'a@example.test' })).toBe('{"email":"a@example.test"}');
   });
 
+  it('writes what zod writes for missing optional keys, undefined in arrays and unknown values', () => {
+    const schema = z.object({ a: z.string().optional(), u: z.unknown(), list: z.array(z.unknown()), n: z.number().nullable() });
+    for (const data of [{ u: 1, list: [undefined, 1, { x: new Date(0) }], n: null }, { a: 'x', u: { deep: [1, 'two'] }, list: [], n: 0.5 }]) {
+      expect(fast(schema)(data)).toBe(zod(schema)(data));
+    }
+    expect(() => zod(schema)({ list: [], n: null })).toThrow();
+    expect(() => fast(schema)({ list: [], n: null })).toThrow();
+  });
+
   it('leaves schemas it does not compile to zod', () => {
     const schema = z.object({ at: z.string().transform((s) => s.length) });
-    expect(compilePick(schema)).toBeUndefined();
-    expect(compilePick(z.looseObject({ a: z.string() }))).toBeUndefined();
+    expect(compileEmit(schema)).toBeUndefined();
+    expect(compileEmit(z.looseObject({ a: z.string() }))).toBeUndefined();
     const withDefault = z.object({ n: z.number().default(1) });
-    expect(compilePick(withDefault)).toBeUndefined();
+    expect(compileEmit(withDefault)).toBeUndefined();
     expect(fast(withDefault)({ n: 2, x: 1 })).toBe(zod(withDefault)({ n: 2, x: 1 }));
   });
 });
