@@ -99,10 +99,14 @@ console.log('server'.padEnd(36), 'req/s'.padStart(9), 'p50 ms'.padStart(8), 'p99
 for (const [name, r] of results) {
   console.log(name.padEnd(36), fmt(r.rps, 0).padStart(9), fmt(r.p50).padStart(8), fmt(r.p99).padStart(8), fmt(r.cpuPerReq, 3).padStart(11), String(r.errors).padStart(7));
 }
-const last = (name: string) => results.filter(([n]) => n.startsWith(name)).at(-1)?.[1];
-const bareResult = last('bare');
-const dfResult = last('devflow GET');
-if (!bareResult || !dfResult) throw new Error('no results');
+// Several rounds: the median of each server's rounds.
+const median = (name: string, pick: (r: Awaited<ReturnType<typeof load>>) => number) => {
+  const v = results.filter(([n]) => n.startsWith(name)).map(([, r]) => pick(r)).sort((a, b) => a - b);
+  return v[Math.floor(v.length / 2)] ?? NaN;
+};
+const bareResult = { rps: median('bare', (r) => r.rps), cpuPerReq: median('bare', (r) => r.cpuPerReq) };
+const dfResult = { rps: median('devflow GET', (r) => r.rps), cpuPerReq: median('devflow GET', (r) => r.cpuPerReq), p99: median('devflow GET', (r) => r.p99) };
 const ratio = dfResult.rps / bareResult.rps;
+if (base) console.log(`\nbefore → after: ${fmt(median('devflow before', (r) => r.rps), 0)} → ${fmt(dfResult.rps, 0)} req/s, ${fmt(median('devflow before', (r) => r.cpuPerReq), 3)} → ${fmt(dfResult.cpuPerReq, 3)} CPU ms/req, p99 ${fmt(median('devflow before', (r) => r.p99))} → ${fmt(dfResult.p99)} ms`);
 console.log(`\nserver CPU per request: ${fmt(dfResult.cpuPerReq / bareResult.cpuPerReq, 1)}× bare's; load average ${os.loadavg().map((l) => fmt(l, 2)).join(' ')}`);
 console.log(`ratio ${fmt(ratio, 2)}× of bare (target ≥ 0.5×: ${ratio >= 0.5 ? 'met' : 'NOT met'}); p99 ${fmt(dfResult.p99)} ms (target ≤ 25 ms: ${dfResult.p99 <= 25 ? 'met' : 'NOT met'})`);
