@@ -8,13 +8,13 @@ import {
   isResponseSerializationError,
   jsonSchemaTransform,
   jsonSchemaTransformObject,
+  serializerCompiler,
   validatorCompiler,
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
 import { AppError, type FieldError } from '../lib/errors.js';
 import type { Access } from './access.js';
 import { PROBLEM_CONTENT_TYPE, problem, statusOfKind } from './problem.js';
-import { responseSerializerCompiler } from './response-serializer.js';
 
 /** The Fastify instance every module registers its routes on, typed by zod. */
 export type HttpApp = FastifyInstance<Server, IncomingMessage, ServerResponse, FastifyBaseLogger, ZodTypeProvider>;
@@ -42,7 +42,7 @@ export async function createHttpApp(opts: HttpOptions): Promise<HttpApp> {
   }).withTypeProvider<ZodTypeProvider>();
 
   app.setValidatorCompiler(validatorCompiler);
-  app.setSerializerCompiler(responseSerializerCompiler);
+  app.setSerializerCompiler(serializerCompiler);
 
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-request-id', req.id);
