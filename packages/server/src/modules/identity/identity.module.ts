@@ -66,7 +66,7 @@ export async function registerIdentity(app: HttpApp, o: IdentityOptions): Promis
   const id = createIdentity(o);
   await app.register(cookie);
   // Security headers from one helmet middleware built at start: @fastify/helmet rebuilt it (and
-  // re-validated the CSP) on every request, about 7 % of a small API request's CPU.
+  // re-validated the CSP) on every request, 3–4 % of the audit list request's CPU (bench/README.md).
   const securityHeaders = helmet({
     contentSecurityPolicy: {
       directives: {
