@@ -41,12 +41,17 @@ export async function waitForHttp(url: string, ms = 20_000): Promise<void> {
   throw new Error(`${url} did not answer within ${ms} ms`);
 }
 
-/** Starts `devflow serve` from the bundle on a fresh data directory. */
-export async function startDevflow(env: Record<string, string> = {}): Promise<{ child: ChildProcess; base: string; dataDir: string; stop(): Promise<void> }> {
-  if (!fs.existsSync(bundle)) throw new Error('Build first: npm run build');
+/** Starts `devflow serve` from the bundle (or another build of it, e.g. an older commit's) on a fresh data directory. */
+export async function startDevflow(
+  env: Record<string, string> = {},
+  bundlePath = bundle,
+): Promise<{ child: ChildProcess; base: string; dataDir: string; stop(): Promise<void> }> {
+  if (!fs.existsSync(bundlePath)) throw new Error(`Build first: npm run build (${bundlePath})`);
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'devflow-bench-'));
   const port = await freePort();
-  const child = spawn(process.execPath, [...startFlags, bundle, 'serve'], {
+  // BENCH_CPU_PROF=<dir> writes a V8 CPU profile of the server there when it stops (see bench/profile-top.ts).
+  const prof = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+  const child = spawn(process.execPath, [...startFlags, ...prof, bundlePath, 'serve'], {
     env: { ...process.env, ...startEnv, DEVFLOW_DATA_DIR: dataDir, DEVFLOW_PORT: String(port), DEVFLOW_LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
@@ -83,6 +88,13 @@ export async function startScript(source: string, env: Record<string, string> = 
     child.once('exit', (code) => reject(new Error(`script exited ${code}`)));
   });
   return child;
+}
+
+/** CPU time (user + system) a process has used so far, in ms (Linux; clock ticks of 10 ms). */
+export function cpuMsOf(pid: number): number {
+  // Fields after the command name, which is in parentheses and may hold spaces.
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
 export function fmt(n: number, digits = 1): string {

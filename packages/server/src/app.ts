@@ -162,6 +162,7 @@ export async function createApp(config: Config, opts: AppOptions): Promise<App> 
           clock: opts.clock,
           loginPerMinute: opts.loginPerMinute,
           tokenPerMinute: config.tokenRateLimit,
+          bus,
         });
       }
       servers.registerHttp(http, identity?.guard);

@@ -6,6 +6,7 @@ import pg from 'pg';
 import type { DatabaseConfig } from '../config/config.js';
 import { allMigrations } from './migrations/index.js';
 import type { Database } from './schema.js';
+import { CachedSqliteDatabase } from './sqlite-statements.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -36,27 +37,8 @@ export function openDatabase(config: DatabaseConfig, opts: { poolSize?: number }
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
-  cacheStatements(sqlite);
-  const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: new CachedSqliteDatabase(sqlite) }) });
   return { kysely, dialect: 'sqlite', pool: undefined, destroy: () => kysely.destroy() };
-}
-
-/**
- * Kysely prepares every query anew; preparing is a large part of a small
- * query's cost in SQLite, so prepared statements are kept by their SQL text.
- */
-function cacheStatements(sqlite: SQLite.Database, max = 500): void {
-  const cache = new Map<string, SQLite.Statement>();
-  const prepare = sqlite.prepare.bind(sqlite);
-  sqlite.prepare = ((source: string) => {
-    let stmt = cache.get(source);
-    if (!stmt) {
-      stmt = prepare(source);
-      if (cache.size >= max) cache.delete(cache.keys().next().value as string);
-      cache.set(source, stmt);
-    }
-    return stmt;
-  }) as typeof sqlite.prepare;
 }
 
 class StaticProvider implements MigrationProvider {

@@ -22,6 +22,7 @@ export interface NewEvent {
 
 const EVENTS_CHANNEL = 'devflow_events';
 const JOBS_CHANNEL = 'devflow_jobs';
+const IDENTITY_CHANNEL = 'devflow_identity';
 /** Advisory lock key ("devf") that serialises publishers on PostgreSQL. */
 const PUBLISH_LOCK = 0x64657666;
 
@@ -62,6 +63,7 @@ export class EventBus {
       this.listener = client;
       client.on('notification', (msg) => {
         if (msg.channel === JOBS_CHANNEL) this.emitter.emit('jobs');
+        if (msg.channel === IDENTITY_CHANNEL) this.emitter.emit('identity');
         if (msg.channel === EVENTS_CHANNEL) void this.catchUp();
       });
       client.on('error', (err) => {
@@ -74,6 +76,9 @@ export class EventBus {
       });
       await client.query(`LISTEN ${EVENTS_CHANNEL}`);
       await client.query(`LISTEN ${JOBS_CHANNEL}`);
+      await client.query(`LISTEN ${IDENTITY_CHANNEL}`);
+      // Notifications sent while we were not listening are lost: drop what may be stale.
+      this.emitter.emit('identity');
       // Events published while we were not listening are read from the table.
       await this.catchUp();
     } catch (err) {
@@ -128,6 +133,17 @@ export class EventBus {
   /** Tells workers in other processes that a job was enqueued. */
   async signalJobs(): Promise<void> {
     if (this.db.dialect === 'postgres') await this.db.pool?.query(`SELECT pg_notify($1, '')`, [JOBS_CHANNEL]);
+  }
+
+  /** Tells other processes that tokens, users, memberships or organizations changed (they drop cached actors). */
+  async signalIdentity(): Promise<void> {
+    if (this.db.dialect === 'postgres') await this.db.pool?.query(`SELECT pg_notify($1, '')`, [IDENTITY_CHANNEL]);
+  }
+
+  /** Calls `fn` when some process (this one included, on PostgreSQL) changed who may do what. */
+  onIdentitySignal(fn: () => void): () => void {
+    this.emitter.on('identity', fn);
+    return () => this.emitter.off('identity', fn);
   }
 
   /** Calls `fn` for every new event; returns the unsubscribe function. */

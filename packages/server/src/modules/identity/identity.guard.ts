@@ -5,7 +5,8 @@ import type { Access, ResourceType } from '../../http/access.js';
 import type { RequestGuard } from '../../http/guard.js';
 import { AppError, notFound } from '../../lib/errors.js';
 import { loadMemberships, type Actor } from './actor.js';
-import { safeEqual } from './secret-tokens.js';
+import { ActorCache } from './actor-cache.js';
+import { safeEqual, sha256 } from './secret-tokens.js';
 import { SESSION_COOKIE, type SessionStore } from './sessions.js';
 import type { TokenService } from './tokens.service.js';
 
@@ -30,6 +31,8 @@ export class IdentityGuard implements RequestGuard {
     private readonly db: Db,
     private readonly sessions: SessionStore,
     private readonly tokens: TokenService,
+    private readonly clock: () => number = Date.now,
+    private readonly actors: ActorCache = new ActorCache(),
   ) {
     this.resolvers.set('organization', async (id) => {
       const org = await db.kysely.selectFrom('organizations').select('id').where('id', '=', id).executeTakeFirst();
@@ -40,6 +43,11 @@ export class IdentityGuard implements RequestGuard {
   /** Lets a feature module say how to find the organization of its resources. */
   registerResolver(type: ResourceType, resolver: ScopeResolver): void {
     this.resolvers.set(type, resolver);
+  }
+
+  /** Drops every cached token actor; call after anything that may change who may do what. */
+  forgetActors(): void {
+    this.actors.clear();
   }
 
   /** Creates the request context; runs for every request, public ones too. */
@@ -89,12 +97,18 @@ export class IdentityGuard implements RequestGuard {
       if (scheme?.toLowerCase() !== 'bearer' || !value) {
         throw new AppError('unauthenticated', 'auth.bad_authorization', 'Send the token as "Authorization: Bearer dfp_…".');
       }
+      const key = sha256(value);
+      const hit = this.actors.get(key);
+      if (hit && (hit.tokenExpiresAt === null || hit.tokenExpiresAt > this.clock())) return { ...hit.actor };
+      const generation = this.actors.begin();
       const token = await this.tokens.authenticate(value);
       if (typeof token === 'string') {
         const messages = { unknown: 'The API token is not valid.', revoked: 'The API token was revoked.', expired: 'The API token has expired.' };
         throw new AppError('unauthenticated', `auth.token_${token === 'unknown' ? 'invalid' : token}`, messages[token]);
       }
-      return this.actorFor(token.user_id, { kind: 'token', tokenId: token.id, abilities: new Set(JSON.parse(token.abilities) as string[]) });
+      const actor = await this.actorFor(token.user_id, { kind: 'token', tokenId: token.id, abilities: new Set(JSON.parse(token.abilities) as string[]) });
+      if (actor) this.actors.set(key, generation, actor, token.expires_at ? Date.parse(token.expires_at) : null);
+      return actor && { ...actor };
     }
     const cookie = req.cookies?.[SESSION_COOKIE];
     if (!cookie) return undefined;

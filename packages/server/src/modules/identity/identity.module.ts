@@ -1,8 +1,9 @@
 import cookie from '@fastify/cookie';
 import cors from '@fastify/cors';
-import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
+import helmet from 'helmet';
 import type { Db } from '../../db/database.js';
+import type { EventBus } from '../../events/event-bus.js';
 import type { HttpApp } from '../../http/app.js';
 import { installGuard } from '../../http/guard.js';
 import { AppError } from '../../lib/errors.js';
@@ -18,6 +19,8 @@ import { defaultSessionPolicy, SessionStore, type SessionPolicy } from './sessio
 import { TokenService } from './tokens.service.js';
 import { TotpService } from './totp.service.js';
 
+const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
 export interface IdentityOptions {
   db: Db;
   box: SecretBox;
@@ -29,6 +32,8 @@ export interface IdentityOptions {
   loginPerMinute?: number;
   /** Requests per API token per minute (default 600). */
   tokenPerMinute?: number;
+  /** Tells other processes (PostgreSQL) when identity changes, so their cached token actors go. */
+  bus?: EventBus;
 }
 
 /** The identity services other modules use (audit log, guard for resolvers). */
@@ -49,7 +54,7 @@ export function createIdentity(o: IdentityOptions): Identity & { sessions: Sessi
   const auth = new AuthService(o.db, o.box, sessions, audit, clock);
   const totp = new TotpService(o.db, o.box, auth, audit, clock);
   const organizations = new OrganizationService(o.db, audit, auth, o.publicUrl, clock);
-  const guard = new IdentityGuard(o.db, sessions, tokens);
+  const guard = new IdentityGuard(o.db, sessions, tokens, clock);
   return { audit, auth, guard, organizations, sessions, tokens, totp, sessionPolicy };
 }
 
@@ -60,7 +65,9 @@ export function createIdentity(o: IdentityOptions): Identity & { sessions: Sessi
 export async function registerIdentity(app: HttpApp, o: IdentityOptions): Promise<Identity> {
   const id = createIdentity(o);
   await app.register(cookie);
-  await app.register(helmet, {
+  // Security headers from one helmet middleware built at start: @fastify/helmet rebuilt it (and
+  // re-validated the CSP) on every request, 3–4 % of the audit list request's CPU (bench/README.md).
+  const securityHeaders = helmet({
     contentSecurityPolicy: {
       directives: {
         defaultSrc: ["'self'"],
@@ -77,6 +84,9 @@ export async function registerIdentity(app: HttpApp, o: IdentityOptions): Promis
     },
     hsts: { maxAge: 31_536_000, includeSubDomains: true },
   });
+  app.addHook('onRequest', (req, reply, done) =>
+    securityHeaders(req.raw, reply.raw, (err?: unknown) => done(err === undefined || err instanceof Error ? err : new Error(String(err)))),
+  );
   if (o.corsOrigins.length) await app.register(cors, { origin: [...o.corsOrigins], credentials: true });
   await app.register(rateLimit, {
     global: false,
@@ -98,6 +108,19 @@ export async function registerIdentity(app: HttpApp, o: IdentityOptions): Promis
     }
   });
   installGuard(app, id.guard);
+
+  // Cached token actors: any change through the API may change who may do what (revoke, role,
+  // membership, 2FA, password…), so every unsafe request drops them before its answer goes out,
+  // here and (PostgreSQL) in the other processes. Reads are the ones that need to be fast.
+  const bus = o.bus;
+  bus?.onIdentitySignal(() => id.guard.forgetActors());
+  app.addHook('onSend', async (req, _reply, payload) => {
+    if (UNSAFE.has(req.method)) {
+      id.guard.forgetActors();
+      await bus?.signalIdentity().catch((err: unknown) => req.log.warn({ err }, 'identity signal failed'));
+    }
+    return payload;
+  });
 
   // Safety net: a successful change the service did not audit itself still gets a row.
   app.addHook('onResponse', async (req, reply) => {
