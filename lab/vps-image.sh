@@ -55,7 +55,7 @@ APT_PACKAGES=(systemd-standalone-tmpfiles php8.2-fpm php8.2 php)
 FRAMEWORK_PACKAGES=(
   php8.2-sqlite3 php8.2-mysql php8.2-mbstring php8.2-xml
   php-laravel-framework         # Laravel 8.83 (Illuminate + Symfony 5.4 components)
-  php-symfony-framework-bundle  # Symfony 5.4
+  php-symfony-framework-bundle php-symfony-dotenv  # Symfony 5.4
   wordpress                     # WordPress 6.1
   mariadb-server
 )

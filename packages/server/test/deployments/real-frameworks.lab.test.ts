@@ -1,17 +1,17 @@
 /**
- * Real framework code end to end on a lab server: Laravel 8.83 and WordPress
- * 6.1 from the lab image's Debian packages, committed into fixture
+ * Real framework code end to end on a lab server: Laravel 8.83, Symfony 5.4
+ * and WordPress 6.1 from the lab image's Debian packages, committed into fixture
  * repositories (test/fixtures/real-frameworks.ts). Each is detected,
  * deployed with its recipe, answers 200 with the commit's content, and so
  * does a second commit; the framework's own commands really ran (artisan's
- * output in the log, the migrations in the SQLite database, WordPress
- * installed in MariaDB). The framework-shaped stand-ins of
+ * output in the log, the migrations in the SQLite database, Symfony's
+ * compiled container, WordPress installed in MariaDB). The framework-shaped stand-ins of
  * frameworks.lab.test.ts stay for the fault-injection tests.
  */
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { labAvailable } from '../support/lab.js';
-import { debianCode, realLaravelRepo, realWordpressRepo, type DebianCode } from '../fixtures/real-frameworks.js';
+import { debianCode, realLaravelRepo, realSymfonyRepo, realWordpressRepo, type DebianCode } from '../fixtures/real-frameworks.js';
 import { LARAVEL_SECOND_MIGRATION } from '../fixtures/real-laravel.js';
 import { baseOf, createEnvironment, createProject, currentRelease, deploy, httpGet, logLines, startDeployLab, type DeployLab } from './support/deploy-lab.js';
 
@@ -98,6 +98,39 @@ describe.skipIf(!lab)('real framework code deployed on a lab server', { timeout:
       `${base}/shared/storage/app/database.sqlite`,
     ]);
     expect(rows.stdout.trim().split('\n'), rows.stderr).toEqual(['2024_01_01_000000_create_deploy_marks_table 1', '2024_02_01_000000_add_release_to_deploy_marks 2']);
+  });
+
+  it('Symfony 5.4 (php-symfony-framework-bundle): detected, cache cleared and warmed, answers 200 with each new commit', async () => {
+    const repo = realSymfonyRepo(code, 'v1');
+    await repo.copyTo(L.vps);
+    expect(await detect(repo.url)).toMatchObject({ framework: 'symfony', frameworkVersion: '5', webRoot: 'public', healthCheckPath: '/' });
+    const project = await createProject(L, { name: 'Real Symfony', repositoryUrl: repo.url });
+    expect(project.framework).toBe('symfony');
+    const env = await createEnvironment(L, project.id, { name: 'production' });
+    await setVariables(env.id, { APP_NAME: 'Real Symfony', APP_SECRET: 'sekret-symfony-0123' });
+    const base = baseOf(project, env);
+
+    const first = await deploy(L, env.id);
+    expect(first.status, first.error ?? '').toBe('succeeded');
+    expect(await httpGet(L.vps, env.hostname)).toEqual({ code: 200, body: 'symfony v1\n' });
+    // .env.local (DevFlow's) overrides the committed .env through Symfony's Dotenv.
+    expect(await httpGet(L.vps, env.hostname, '/env')).toEqual({ code: 200, body: 'APP_NAME=Real Symfony\n' });
+    expect(await httpGet(L.vps, env.hostname, '/nowhere')).toMatchObject({ code: 404 });
+    const log1 = await logText(first.id);
+    expect(log1).toMatch(/Cache for the "prod" environment \(debug=false\) was successfully cleared/);
+    expect(log1).toMatch(/Cache for the "prod" environment \(debug=false\) was successfully warmed/);
+    // The compiled container and router, written by the web user into the release's var/cache.
+    const release1 = `${base}/releases/${first.releaseId ?? ''}`;
+    const compiled = await L.vps.exec(['sh', '-c', 'stat -c %U "$1"/var/cache/prod/App_KernelProdContainer.php "$1"/var/cache/prod/url_matching_routes.php', 'stat', release1]);
+    expect(compiled.stdout.trim().split('\n'), compiled.stderr).toEqual(['www-data', 'www-data']);
+
+    const sha2 = repo.commit({ VERSION: 'v2\n' }, 'Second release');
+    await repo.copyTo(L.vps);
+    const second = await deploy(L, env.id);
+    expect(second.status, second.error ?? '').toBe('succeeded');
+    expect(second.commit).toBe(sha2);
+    expect(await httpGet(L.vps, env.hostname)).toEqual({ code: 200, body: 'symfony v2\n' });
+    expect(await currentRelease(L.vps, base)).toBe(second.releaseId);
   });
 
   it('WordPress 6.1 (wordpress package): detected, installed into MariaDB by a hook, answers 200 with each new commit', async () => {
