@@ -6,8 +6,9 @@
 #
 # No image registry is reachable, so the image is made from scratch:
 #   1. debootstrap --variant=minbase (Debian 12) into a fresh mktemp -d
-#   2. apt-get inside the chroot for php8.2-fpm (see "systemd" below)
-#   3. tar | docker import  -> devflow-lab-vps-base:2   (the slow part, ~1-2 min)
+#   2. apt-get inside the chroot for php8.2-fpm (see "systemd" below), then again
+#      for the framework packages and MariaDB (see FRAMEWORK_PACKAGES)
+#   3. tar | docker import  -> devflow-lab-vps-base:2   (~15 s; 1 and 2 take ~3-4 min)
 #   4. docker build FROM it  -> devflow-lab-vps:2        (entrypoint only, ~1 s)
 # Each image carries a `devflow-lab.recipe` label (hash of its recipe); when the
 # recipe in this file changes, the stale image is rebuilt. Editing only the
