@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Lab "VPS" servers: containers of devflow-lab-vps:1 with sshd on a loopback port.
+# Lab "VPS" servers: containers of devflow-lab-vps:2 with sshd on a loopback port.
 #
 #   lab/servers.sh up NAME PORT [PUBKEY_FILE]
 #       Start container NAME, sshd published on 127.0.0.1:PORT (PORT "0" or "auto":
@@ -16,7 +16,7 @@
 # Run lab/up.sh (or lab/docker.sh + lab/vps-image.sh) first.
 set -euo pipefail
 
-IMAGE="${LAB_VPS_IMAGE:-devflow-lab-vps:1}"
+IMAGE="${LAB_VPS_IMAGE:-devflow-lab-vps:2}"
 LABEL=devflow-lab=1
 SSH_WAIT_SECONDS="${LAB_SSH_WAIT_SECONDS:-30}"
 

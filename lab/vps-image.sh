@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
-# Build the lab "VPS" image (default devflow-lab-vps:1) offline, only when missing.
+# Build the lab "VPS" image (default devflow-lab-vps:2) offline, only when missing.
 #
 #   lab/vps-image.sh            # fast (one `docker image inspect`) when the image is current
 #   LAB_VPS_REBUILD=1 lab/vps-image.sh   # force a rebuild
 #
 # No image registry is reachable, so the image is made from scratch:
 #   1. debootstrap --variant=minbase (Debian 12) into a fresh mktemp -d
-#   2. apt-get inside the chroot for php8.2-fpm (see "systemd" below)
-#   3. tar | docker import  -> devflow-lab-vps-base:1   (the slow part, ~1-2 min)
-#   4. docker build FROM it  -> devflow-lab-vps:1        (entrypoint only, ~1 s)
+#   2. apt-get inside the chroot for php8.2-fpm (see "systemd" below), then again
+#      for the framework packages and MariaDB (see FRAMEWORK_PACKAGES)
+#   3. tar | docker import  -> devflow-lab-vps-base:2   (~15 s; 1 and 2 take ~3-4 min)
+#   4. docker build FROM it  -> devflow-lab-vps:2        (entrypoint only, ~1 s)
 # Each image carries a `devflow-lab.recipe` label (hash of its recipe); when the
 # recipe in this file changes, the stale image is rebuilt. Editing only the
 # entrypoint rebuilds step 4, not the rootfs.
@@ -23,8 +24,8 @@
 # (override: LAB_DEBIAN_MIRROR). Needs root (debootstrap, chroot, mounts).
 set -euo pipefail
 
-IMAGE="${LAB_VPS_IMAGE:-devflow-lab-vps:1}"
-BASE_IMAGE="${LAB_VPS_BASE_IMAGE:-devflow-lab-vps-base:1}"
+IMAGE="${LAB_VPS_IMAGE:-devflow-lab-vps:2}"
+BASE_IMAGE="${LAB_VPS_BASE_IMAGE:-devflow-lab-vps-base:2}"
 SUITE=bookworm
 LOCK_FILE="${DEVFLOW_LAB_IMAGE_LOCK:-/tmp/devflow-lab-vps-image.lock}"
 BUILD_LOG="${LAB_VPS_BUILD_LOG:-/tmp/devflow-lab-vps-build.log}"
@@ -43,10 +44,25 @@ INCLUDE_PACKAGES=(
   rsync                 # deploys that upload artifacts
 )
 # Packages apt installs in the chroot afterwards (+ LAB_VPS_EXTRA_PACKAGES, space-separated).
-APT_PACKAGES=(systemd-standalone-tmpfiles php8.2-fpm)
+# php8.2 and php (metapackages) after php8.2-fpm, so their "libapache2-mod-php8.2 | php8.2-fpm"
+# alternative is already met and nothing later pulls Apache in.
+APT_PACKAGES=(systemd-standalone-tmpfiles php8.2-fpm php8.2 php)
+# Real framework code and what it needs to run, installed by a second apt call once
+# php8.2-fpm and nginx-light are there, so `wordpress` takes them for its
+# "apache2 | httpd" and "libapache2-mod-php | php" alternatives instead of Apache.
+# The deployment tests copy the frameworks from /usr/share/php and /usr/share/wordpress
+# into fixture repositories (test/fixtures/real-frameworks.ts); MariaDB is there for
+# WordPress and is started only by the tests that ask for it (LAB_SERVICES).
+FRAMEWORK_PACKAGES=(
+  php8.2-sqlite3 php8.2-mysql php8.2-mbstring php8.2-xml
+  php-laravel-framework         # Laravel 8.83 (Illuminate + Symfony 5.4 components)
+  php-symfony-framework-bundle php-symfony-dotenv  # Symfony 5.4
+  wordpress                     # WordPress 6.1
+  mariadb-server
+)
 read -r -a EXTRA_PACKAGES <<<"${LAB_VPS_EXTRA_PACKAGES:-}"
 # Bump when the rootfs post-processing below changes.
-ROOTFS_RECIPE_VERSION=2
+ROOTFS_RECIPE_VERSION=3
 
 log() { printf '[lab/vps-image] %s\n' "$*" >&2; }
 die() { printf '[lab/vps-image] ERROR: %s\n' "$*" >&2; exit 1; }
@@ -99,7 +115,7 @@ CMD []
 "
 
 hash() { sha256sum | cut -c1-16; }
-BASE_RECIPE="$(printf '%s\n' "$SUITE" "${INCLUDE_PACKAGES[*]}" "${APT_PACKAGES[*]}" "${EXTRA_PACKAGES[*]:-}" "$ROOTFS_RECIPE_VERSION" | hash)"
+BASE_RECIPE="$(printf '%s\n' "$SUITE" "${INCLUDE_PACKAGES[*]}" "${APT_PACKAGES[*]}" "${FRAMEWORK_PACKAGES[*]}" "${EXTRA_PACKAGES[*]:-}" "$ROOTFS_RECIPE_VERSION" | hash)"
 FINAL_RECIPE="$(printf '%s\n' "$BASE_RECIPE" "$ENTRYPOINT_SH" "$DOCKERFILE" | hash)"
 
 image_recipe() { "$DOCKER" image inspect -f '{{index .Config.Labels "devflow-lab.recipe"}}' "$1" 2>/dev/null || true; }
@@ -191,11 +207,19 @@ build_base() {
   chmod 755 "$rootfs/usr/sbin/policy-rc.d"
   mount -t proc proc "$rootfs/proc"
   local in_root=(chroot "$rootfs" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LC_ALL=C DEBIAN_FRONTEND=noninteractive)
-  local pkgs=("${APT_PACKAGES[@]}" "${EXTRA_PACKAGES[@]}")
-  if ! "${in_root[@]}" apt-get install -y -q --no-install-recommends "${pkgs[@]}" >>"$BUILD_LOG" 2>&1; then
-    "${in_root[@]}" apt-get update -q >>"$BUILD_LOG" 2>&1
-    "${in_root[@]}" apt-get install -y -q --no-install-recommends "${pkgs[@]}" >>"$BUILD_LOG" 2>&1
-  fi
+  apt_install() {
+    if ! "${in_root[@]}" apt-get install -y -q --no-install-recommends "$@" >>"$BUILD_LOG" 2>&1; then
+      "${in_root[@]}" apt-get update -q >>"$BUILD_LOG" 2>&1
+      "${in_root[@]}" apt-get install -y -q --no-install-recommends "$@" >>"$BUILD_LOG" 2>&1
+    fi
+  }
+  apt_install "${APT_PACKAGES[@]}" "${EXTRA_PACKAGES[@]}"
+  # MariaDB's defaults would put a 100 MB redo log into the image and give every running
+  # server a 128 MB buffer pool: a lab needs neither. In place before the package's
+  # postinst creates the data directory.
+  mkdir -p "$rootfs/etc/mysql/mariadb.conf.d"
+  printf '[mariadbd]\ninnodb_log_file_size = 8M\ninnodb_buffer_pool_size = 32M\n' >"$rootfs/etc/mysql/mariadb.conf.d/60-devflow-lab.cnf"
+  apt_install "${FRAMEWORK_PACKAGES[@]}"
   "${in_root[@]}" apt-get clean
   umount "$rootfs/proc"
   rm -f "$rootfs/usr/sbin/policy-rc.d"
@@ -209,7 +233,8 @@ build_base() {
   echo devflow-vps >"$rootfs/etc/hostname"
   : >"$rootfs/etc/resolv.conf"
   [ ! -e "$rootfs/usr/bin/systemctl" ] && [ ! -e "$rootfs/bin/systemctl" ] || die "systemd crept into the image"
-  log "php8.2-fpm + cleanup done in $(since "$t")s ($(du -sh --one-file-system "$rootfs" | cut -f1))"
+  [ ! -e "$rootfs/usr/sbin/apache2" ] || die "apache2 crept into the image (wordpress took the wrong alternative)"
+  log "php8.2-fpm, frameworks + cleanup done in $(since "$t")s ($(du -sh --one-file-system "$rootfs" | cut -f1))"
 
   t="$(now)"
   tar -C "$rootfs" --numeric-owner --exclude='./dev/*' --exclude='./proc/*' --exclude='./sys/*' -c . \

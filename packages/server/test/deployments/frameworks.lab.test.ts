@@ -2,7 +2,8 @@
  * Each framework end to end on a real server (lab container with sshd,
  * nginx, php8.2-fpm, git): detected at creation, deployed with its recipe,
  * answering 200 with the deployed commit's content, then a second commit.
- * The trees are framework-shaped fixtures (see test/fixtures/deploy-repos.ts).
+ * The trees are framework-shaped fixtures (see test/fixtures/deploy-repos.ts);
+ * real-frameworks.lab.test.ts deploys real Laravel, Symfony and WordPress code.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { labAvailable } from '../support/lab.js';

@@ -30,9 +30,13 @@ export interface DeployLab {
   close(): Promise<void>;
 }
 
-/** Starts the app (SQLite, worker running unless `startWorker: false`, local repositories allowed) and a validated lab server. */
-export async function startDeployLab(opts: Partial<AppOptions> & { env?: Record<string, string>; startWorker?: boolean } = {}): Promise<DeployLab> {
-  const { startWorker = true, ...appOpts } = opts;
+/**
+ * Starts the app (SQLite, worker running unless `startWorker: false`, local
+ * repositories allowed) and a validated lab server running `services` at boot
+ * (default nginx and php8.2-fpm).
+ */
+export async function startDeployLab(opts: Partial<AppOptions> & { env?: Record<string, string>; startWorker?: boolean; services?: string[] } = {}): Promise<DeployLab> {
+  const { startWorker = true, services, ...appOpts } = opts;
   const t = await startTestApp('sqlite', {
     ...appOpts,
     servers: { ssh: { lookup: loopbackLookup, connectTimeoutMs: 5000 } },
@@ -41,7 +45,7 @@ export async function startDeployLab(opts: Partial<AppOptions> & { env?: Record<
   if (startWorker) t.app.worker.start();
   const owner = await setupOwner(t);
   const key = await createKey(t, owner, 'deploy-lab');
-  const vps = await startServer({ authorizedKey: key.publicKey });
+  const vps = await startServer({ authorizedKey: key.publicKey, services });
   const server = await createServer(t, owner, { name: 'web-1', host: vps.host, port: vps.port, sshKeyId: key.id });
   const v = await t.request('POST', `/api/v1/servers/${server.id}/validate`, { session: owner });
   if (v.status !== 200) throw new Error(`validate: ${v.status} ${v.text}`);

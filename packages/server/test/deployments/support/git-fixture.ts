@@ -1,6 +1,6 @@
 /** Git repositories for deployment tests, built with the real git CLI on this machine and copied into lab servers. */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { FixtureFiles } from '../../fixtures/deploy-repos.js';
@@ -36,8 +36,12 @@ export class FixtureRepo {
     private readonly work: string,
   ) {}
 
-  /** A repository whose first commit on `main` holds `files`. */
-  static create(name: string, files: FixtureFiles, message = 'First commit'): FixtureRepo {
+  /**
+   * A repository whose first commit on `main` holds `files`, after copies of
+   * host directories (`dirs`: path in the repository → directory; '' is the
+   * root), e.g. framework code a repository carries.
+   */
+  static create(name: string, files: FixtureFiles, message = 'First commit', dirs: Record<string, string> = {}): FixtureRepo {
     const root = mkdtempSync(path.join(os.tmpdir(), 'devflow-git-'));
     roots.push(root);
     const work = path.join(root, 'work');
@@ -45,6 +49,7 @@ export class FixtureRepo {
     mkdirSync(work);
     git(work, 'init', '-q');
     const repo = new FixtureRepo(bare, work);
+    for (const [dest, from] of Object.entries(dirs)) cpSync(from, path.join(work, dest), { recursive: true });
     repo.write(files);
     git(work, 'add', '-A');
     git(work, 'commit', '-q', '-m', message);
