@@ -242,8 +242,8 @@ lab('ACME HTTP-01 on a lab server (Pebble)', () => {
     const id = String(created.json.id);
     const res = await L.t.request('POST', `/api/v1/domains/${id}/verify`, { session: L.owner, body: {} });
     // The mock DNS answers 127.0.0.1 for names nobody added: nothing there serves the token.
-    expect(res.status).toBe(422);
-    expect(res.json.code).toBe('domain.verification_failed');
+    expect(res.status, res.text).toBe(422);
+    expect(res.json.code, res.text).toBe('domain.verification_failed');
     expect(res.json.detail).toMatch(new RegExp(`http://${nowhere.replace(/\./g, '\\.')}/\\.well-known/devflow-verify/[0-9a-f]{32} did not serve the token`));
     await L.t.request('DELETE', `/api/v1/domains/${id}`, { session: L.owner });
   });
