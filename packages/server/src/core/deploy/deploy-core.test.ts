@@ -8,6 +8,7 @@ import { siteLayout } from './layout.js';
 import { releasePlan, stepsFor } from './plan.js';
 import { releasesToPrune } from './retention.js';
 import { LINK_SHARED, LOCK, parseServerReport, POINT_LINK, PREPARE, RUN, UNLOCK, WRITE_ENV_FILE } from './scripts.js';
+import { projectUser } from './project-user.js';
 import { choosePhpVersion, environmentSiteFiles, siteSlug } from './site-files.js';
 import { canTransition, interruptedStep, isTerminal, sourcesOf } from './state-machine.js';
 
@@ -139,7 +140,8 @@ describe('environment site files', () => {
     framework: 'laravel' as const,
     webRoot: 'public',
     phpVersion: '8.2',
-    webUser: 'www-data',
+    projectUser: 'df-shop-1a2b3c4d',
+    webServerUser: 'www-data',
     httpPort: 80,
     previewPort: 20001,
     maintenance: false,
@@ -154,7 +156,8 @@ describe('environment site files', () => {
       '/etc/nginx/sites-enabled/devflow-shop--production.preview.conf',
     ]);
     const [pool, , public_, preview] = files.map((f) => f.content);
-    expect(pool).toContain('user = www-data');
+    expect(pool).toContain('\nuser = df-shop-1a2b3c4d\ngroup = df-shop-1a2b3c4d\n');
+    expect(pool).toContain('\nlisten.owner = www-data\nlisten.group = www-data\nlisten.mode = 0660\n');
     expect(pool).toContain('php_admin_value[open_basedir] = /srv/devflow/apps/shop/production/:/tmp/');
     expect(public_).toContain('root /srv/devflow/apps/shop/production/current/public;');
     expect(public_).toContain('fastcgi_param SCRIPT_FILENAME $realpath_root$fastcgi_script_name;');
@@ -167,6 +170,20 @@ describe('environment site files', () => {
 
   it('refuses hostnames that would change the config', () => {
     expect(() => environmentSiteFiles({ ...site, hostnames: ['a.test; include /etc/passwd'] })).toThrow();
+  });
+
+  it('names one Unix user per project: valid, at most 32 characters, stable, distinct across organizations', () => {
+    const a = projectUser({ id: 'prj_01j9xabcdefghjkmnpqrstvw', slug: 'shop' });
+    expect(a).toMatch(/^df-shop-[0-9a-f]{8}$/);
+    expect(projectUser({ id: 'prj_01j9xabcdefghjkmnpqrstvw', slug: 'shop' })).toBe(a);
+    // Slugs are unique per organization only: the same slug in another organization gets another user.
+    expect(projectUser({ id: 'prj_01j9xzzzzzzzzzzzzzzzzzzzz', slug: 'shop' })).not.toBe(a);
+    const long = projectUser({ id: 'prj_1', slug: 'a-very-long-project-slug-that-goes-on-and-on' });
+    expect(long.length).toBeLessThanOrEqual(32);
+    expect(long).toMatch(/^df-a-very-long-project-[0-9a-f]{8}$/);
+    for (const p of [{ id: 'prj_01J9X_UPPER', slug: null }, { id: 'x', slug: 'Shop_Ünïcode--' }, { id: 'y', slug: '---' }]) {
+      expect(projectUser(p)).toMatch(/^[a-z_][a-z0-9_-]{0,31}$/);
+    }
   });
 
   it('chooses the PHP version to run', () => {
@@ -237,7 +254,7 @@ describe('remote scripts (run locally in sh)', () => {
     expect(out.code).toBe(0);
     const report = parseServerReport(out.stdout);
     expect(report.tools.has('git')).toBe(true);
-    expect(report.webUserExists).toBe(true);
+    expect(report.projectUser).toBe('exists');
     expect(report.currentRelease).toBeNull();
     expect(sh(RUN, ['exists', 'nope', '', 'sh', '-c', 'echo ran'], { cwd: d }).stdout).toContain('skipped');
     expect(sh(RUN, ['always', '', '', 'printf', '%s', '$(touch PWNED)'], { cwd: d }).stdout).toBe('$(touch PWNED)');

@@ -14,9 +14,13 @@ export function script(text: string, name: string, ...args: string[]): string[] 
 export const SECTION = '@@devflow:';
 
 /**
- * $1 base. Creates the layout and reports what the server has: tools,
- * PHP-FPM versions, the live release, release directories, service manager,
- * and whether the web user exists.
+ * $1 base, $2 the project's Unix user. Creates the layout and the project
+ * user when missing (a system user with no home and no login shell; its own
+ * group), and reports what the server has: tools, PHP-FPM versions, the live
+ * release, release directories, service manager, and the project user
+ * (`created`, `exists`, or nothing when it could not be created).
+ * useradd is retried: another deployment may hold /etc/passwd's lock
+ * (exit 10) or create the same user first (exit 9).
  */
 export const PREPARE = `set -e
 umask 022
@@ -33,8 +37,17 @@ s releases
 ls -1 -- "$1/releases" 2>/dev/null || true
 s service-manager
 if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then echo systemd; else echo service; fi
-s web-user
-if id -u "$2" >/dev/null 2>&1; then echo "$2"; fi
+s project-user
+if id -u "$2" >/dev/null 2>&1; then echo exists; exit 0; fi
+n=0
+while [ "$n" -lt 5 ] && [ "$(id -u)" = 0 ]; do
+  n=$((n + 1))
+  g=--user-group
+  if getent group "$2" >/dev/null 2>&1; then g=--gid=$2; fi
+  if useradd --system "$g" --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin --comment 'DevFlow project' -- "$2" >&2; then echo created; exit 0; fi
+  if id -u "$2" >/dev/null 2>&1; then echo exists; exit 0; fi
+  sleep 1
+done
 exit 0`;
 
 /** $1 lock dir, $2 owner (deployment id). Exit 75 with `held by <owner>` when another deployment holds it. */
@@ -56,8 +69,9 @@ cat > "$1.devflow-tmp"
 mv -f -- "$1.devflow-tmp" "$1"`;
 
 /**
- * $1 path, $2 web user; content on stdin. Written atomically with mode 0640,
- * owner the deploy user, group the web user's, so PHP can read it and nobody else.
+ * $1 path, $2 project user; content on stdin. Written atomically with mode
+ * 0640, owner the deploy user, group the project user's, so the project's
+ * PHP can read it and other projects' users cannot.
  */
 export const WRITE_ENV_FILE = `set -e
 umask 027
@@ -128,11 +142,11 @@ done
 exit 0`;
 
 /**
- * $1 release, $2 shared root, $3 web user, then specs: `d:<dir>` shared dir,
+ * $1 release, $2 shared root, $3 project user, then specs: `d:<dir>` shared dir,
  * `f:<file>` shared file, `e:<dir>` directory to create in shared/,
- * `w:<dir>` writable by the web user, `l:<link>=<target>` symlink in the release.
+ * `w:<dir>` writable by the project user, `l:<link>=<target>` symlink in the release.
  * A shared path missing from shared/ is seeded from the release (Deployer's rule);
- * shared directories belong to the web user.
+ * shared directories belong to the project user.
  */
 export const LINK_SHARED = `set -e
 rel=$1 shared=$2 web=$3
@@ -146,7 +160,7 @@ for spec in "$@"; do
       mkdir -p -- "$shared/$p"
       if [ -d "$rel/$p" ] && [ ! -L "$rel/$p" ]; then cp -a -- "$rel/$p/." "$shared/$p/"; fi
     fi
-    # Shared directories hold what the app writes at runtime (storage, logs, uploads): the web user owns them.
+    # Shared directories hold what the app writes at runtime (storage, logs, uploads): the project user owns them.
     if id -u "$web" >/dev/null 2>&1 && [ "$(stat -c %U -- "$shared/$p")" != "$web" ]; then chown -R -- "$web:$(id -gn "$web")" "$shared/$p"; fi
     rm -rf -- "$rel/$p"
     mkdir -p -- "$(dirname -- "$rel/$p")"
@@ -185,7 +199,8 @@ done`;
 /**
  * Runs one planned command in the current directory. $1 condition
  * (`always`, `exists`, `command`), $2 its argument, $3 user to run as ('' =
- * the deploy user), then argv. A command whose condition fails is skipped.
+ * the deploy user; else the project user, through runuser), then argv. A
+ * command whose condition fails is skipped.
  */
 export const RUN = `kind=$1 arg=$2 as=$3
 shift 3
@@ -284,7 +299,8 @@ export interface ServerReport {
   currentRelease: string | null;
   releases: string[];
   serviceManager: 'systemd' | 'service';
-  webUserExists: boolean;
+  /** The project's Unix user: made by this run, already there, or missing (useradd failed or not root). */
+  projectUser: 'created' | 'exists' | 'missing';
 }
 
 /** Reads PREPARE's output. */
@@ -298,6 +314,6 @@ export function parseServerReport(output: string): ServerReport {
     currentRelease: current ? (current.split('/').pop() ?? null) : null,
     releases: lines('releases'),
     serviceManager: lines('service-manager')[0] === 'systemd' ? 'systemd' : 'service',
-    webUserExists: lines('web-user').length > 0,
+    projectUser: (['created', 'exists'] as const).find((v) => v === lines('project-user')[0]) ?? 'missing',
   };
 }

@@ -5,6 +5,7 @@ import { detectFramework, relevantFiles } from '../../core/detect/detect.js';
 import { renderDotenv } from '../../core/deploy/dotenv.js';
 import { siteLayout, type SiteLayout } from '../../core/deploy/layout.js';
 import { releasePlan, type ReleasePlan } from '../../core/deploy/plan.js';
+import { projectUser } from '../../core/deploy/project-user.js';
 import { releasesToPrune } from '../../core/deploy/retention.js';
 import { choosePhpVersion } from '../../core/deploy/site-files.js';
 import type { ProxyConfigurator } from '../../adapters/proxy/proxy-configurator.js';
@@ -42,8 +43,8 @@ import type { DeployContext, DeployServer, DeployStrategy, EnvironmentContext, S
 export interface ReleaseStrategyOptions {
   /** Where environments live on servers (default /srv/devflow/apps). */
   root: string;
-  /** The user php-fpm runs as; owns writable directories and runs framework commands. */
-  webUser: string;
+  /** The user nginx runs as: owns the PHP-FPM sockets (each project's PHP runs as its own user, see projectUser()). */
+  webServerUser: string;
   /** Port of the public server block. */
   publicPort: number;
   allowLocalRepositories: boolean;
@@ -86,7 +87,7 @@ export class ReleaseStrategy implements DeployStrategy {
     private readonly proxy: ProxyConfigurator,
     private readonly o: ReleaseStrategyOptions,
   ) {
-    this.site = new ReleaseSite(ssh, proxy, { webUser: o.webUser, publicPort: o.publicPort });
+    this.site = new ReleaseSite(ssh, proxy, { webServerUser: o.webServerUser, publicPort: o.publicPort });
   }
 
   /** The layout of an environment on its servers. */
@@ -161,8 +162,8 @@ export class ReleaseStrategy implements DeployStrategy {
       await ctx.steps.run('shared', async (step) => {
         st.envWritten = !!plan.envFile;
         await onAll(ctx.servers, async (s) => {
-          if (plan.envFile) await this.writeEnv(remote, s, step, L, plan.envFile, ctx.variables, `version ${ctx.envVersion}`);
-          await remote.exec(s, step, `link shared paths (${plan.sharedSpecs.length})`, script(LINK_SHARED, 'link-shared', dir, L.shared, this.o.webUser, ...plan.sharedSpecs));
+          if (plan.envFile) await this.writeEnv(remote, s, step, L, projectUser(ctx.project), plan.envFile, ctx.variables, `version ${ctx.envVersion}`);
+          await remote.exec(s, step, `link shared paths (${plan.sharedSpecs.length})`, script(LINK_SHARED, 'link-shared', dir, L.shared, projectUser(ctx.project), ...plan.sharedSpecs));
         });
       });
 
@@ -206,12 +207,15 @@ export class ReleaseStrategy implements DeployStrategy {
     try {
       await ctx.steps.run('lock', (step) => this.lockAll(ctx, remote, step, L, st));
       await ctx.steps.run('env', async (step) => {
+        // A release built before projects had their own user has writable paths owned by the old web user: hand them over.
+        const writable = plan.sharedSpecs.filter((p) => p.startsWith('w:'));
         await onAll(ctx.servers, async (s) => {
           await remote.exec(s, step, `check releases/${target.id} is kept`, script(RELEASE_EXISTS, 'release-exists', L.release(target.id)));
+          if (writable.length) await remote.exec(s, step, `make ${writable.length} path(s) writable by ${projectUser(ctx.project)}`, script(LINK_SHARED, 'link-shared', L.release(target.id), L.shared, projectUser(ctx.project), ...writable));
         });
         if (plan.envFile) {
           st.envWritten = true;
-          await onAll(ctx.servers, (s) => this.writeEnv(remote, s, step, L, plan.envFile as string, ctx.variables, `version ${ctx.envVersion} of release ${target.id}`));
+          await onAll(ctx.servers, (s) => this.writeEnv(remote, s, step, L, projectUser(ctx.project), plan.envFile as string, ctx.variables, `version ${ctx.envVersion} of release ${target.id}`));
         }
         step.note(`release ${target.id} (${target.commit.slice(0, 12)})`);
       });
@@ -248,7 +252,7 @@ export class ReleaseStrategy implements DeployStrategy {
           if (d.kind === 'deploy' && d.release_id) await remote.exec(s, scope, `remove unfinished release ${d.release_id}`, script(REMOVE_RELEASES, 'remove', L.releases, d.release_id));
           const envFile = this.plan(ctx as DeployContext, ctx.framework ?? 'php', ctx.detection).envFile;
           const liveVars = previous ? await ctx.record.variablesOf(previous) : null;
-          if (envFile && liveVars) await this.writeEnv(remote, s, scope, L, envFile, liveVars, `of release ${previous}`);
+          if (envFile && liveVars) await this.writeEnv(remote, s, scope, L, projectUser(ctx.project), envFile, liveVars, `of release ${previous}`);
           await remote.exec(s, scope, 'release the lock', script(UNLOCK, 'unlock', L.lock, d.id));
         } catch (err) {
           remote.note(s, scope.name, `recovery on ${s.name} failed: ${redactText(err instanceof Error ? err.message : String(err), ctx.secrets)}`);
@@ -267,9 +271,12 @@ export class ReleaseStrategy implements DeployStrategy {
 
   private async lockAll(ctx: DeployContext, remote: RemoteRunner, step: StepHandle, L: SiteLayout, st: RunState): Promise<void> {
     await onAll(ctx.servers, async (s) => {
-      const out = await remote.exec(s, step, `prepare ${L.base}`, script(PREPARE, 'prepare', L.base, this.o.webUser), { quiet: true });
+      const user = projectUser(ctx.project);
+      const out = await remote.exec(s, step, `prepare ${L.base} and the project user ${user}`, script(PREPARE, 'prepare', L.base, user), { quiet: true });
       const report = parseServerReport(out.stdout);
       st.reports.set(s.id, report);
+      if (report.projectUser === 'created') remote.note(s, step.name, `created the Unix user ${user}: this project's PHP runs as it`);
+      if (report.projectUser === 'missing') remote.note(s, step.name, `warning: could not create the Unix user ${user}; PHP sites cannot be served without it`);
       const missing = REQUIRED_TOOLS.filter((t) => !report.tools.has(t));
       if (missing.length) throw new AppError('unprocessable', 'deployment.server_missing_tools', `${s.name} lacks ${missing.join(', ')}: provision the server first.`);
       if (ctx.deployKey) await remote.exec(s, step, 'install the deploy key', script(WRITE_PRIVATE_FILE, 'write-key', L.deployKey), { stdin: ctx.deployKey });
@@ -302,8 +309,8 @@ export class ReleaseStrategy implements DeployStrategy {
     }
   }
 
-  private async writeEnv(remote: RemoteRunner, s: DeployServer, step: StepHandle | CommandScope, L: SiteLayout, file: string, vars: Record<string, string>, what: string): Promise<void> {
-    await remote.exec(s, step, `write shared/${file}: ${Object.keys(vars).length} variable(s), ${what}`, script(WRITE_ENV_FILE, 'write-env', `${L.shared}/${file}`, this.o.webUser), { stdin: renderDotenv(vars) });
+  private async writeEnv(remote: RemoteRunner, s: DeployServer, step: StepHandle | CommandScope, L: SiteLayout, user: string, file: string, vars: Record<string, string>, what: string): Promise<void> {
+    await remote.exec(s, step, `write shared/${file}: ${Object.keys(vars).length} variable(s), ${what}`, script(WRITE_ENV_FILE, 'write-env', `${L.shared}/${file}`, user), { stdin: renderDotenv(vars) });
   }
 
   /** Runs planned commands in the release as one step, or marks the step skipped when there are none. */
@@ -312,12 +319,13 @@ export class ReleaseStrategy implements DeployStrategy {
       await ctx.steps.skip(name, 'nothing to run');
       return;
     }
+    const user = projectUser(ctx.project);
     await ctx.steps.run(name, async (step) => {
       await onAll(ctx.servers, async (s) => {
         for (const c of cmds) {
           const cond = c.when ? ('exists' in c.when ? ['exists', c.when.exists] : ['command', c.when.command]) : ['always', ''];
           const label = c.argv[0] === 'sh' && c.argv[1] === '-c' && c.argv.length === 3 ? `sh -c ${JSON.stringify(c.argv[2])}` : c.argv[0] === 'sh' ? c.label : c.argv.join(' ');
-          await remote.exec(s, step, `${label}${c.runAs === 'web' ? ` (as ${this.o.webUser})` : ''}`, script(RUN, c.label, cond[0] as string, cond[1] as string, c.runAs === 'web' ? this.o.webUser : '', ...c.argv), { cwd: dir });
+          await remote.exec(s, step, `${label}${c.runAs === 'web' ? ` (as ${user})` : ''}`, script(RUN, c.label, cond[0] as string, cond[1] as string, c.runAs === 'web' ? user : '', ...c.argv), { cwd: dir });
         }
       });
       step.note(cmds.map((c) => c.label).join(', '));
@@ -392,7 +400,7 @@ export class ReleaseStrategy implements DeployStrategy {
       }
       const envFile = st2.envWritten ? this.plan(ctx, ctx.framework ?? 'php', ctx.detection).envFile : null;
       const liveVars = keep && envFile ? await ctx.record.variablesOf(keep) : null;
-      if (envFile && liveVars) await onAll(ctx.servers.filter((s) => st2.locked.has(s.id)), (s) => this.writeEnv(remote, s, scope, L, envFile, liveVars, `restored for live release ${keep}`));
+      if (envFile && liveVars) await onAll(ctx.servers.filter((s) => st2.locked.has(s.id)), (s) => this.writeEnv(remote, s, scope, L, projectUser(ctx.project), envFile, liveVars, `restored for live release ${keep}`));
       if (what.remove) {
         const id = what.remove;
         await onAll(ctx.servers.filter((s) => st2.locked.has(s.id)), (s) => remote.exec(s, scope, `remove the unfinished release ${id}`, script(REMOVE_RELEASES, 'remove', L.releases, id)));
