@@ -7,7 +7,7 @@ import { quoteDotenvValue, renderDotenv } from './dotenv.js';
 import { siteLayout } from './layout.js';
 import { releasePlan, stepsFor } from './plan.js';
 import { releasesToPrune } from './retention.js';
-import { LINK_SHARED, LOCK, parseServerReport, POINT_LINK, PREPARE, RUN, UNLOCK, WRITE_ENV_FILE } from './scripts.js';
+import { LINK_SHARED, LOCK, parseServerReport, POINT_LINK, PREPARE, RUN, script, sequence, UNLOCK, WRITE_ENV_FILE } from './scripts.js';
 import { projectUser } from './project-user.js';
 import { choosePhpVersion, environmentSiteFiles, siteSlug } from './site-files.js';
 import { canTransition, interruptedStep, isTerminal, sourcesOf } from './state-machine.js';
@@ -246,6 +246,22 @@ describe('remote scripts (run locally in sh)', () => {
     expect(sh(POINT_LINK, [d, 'current', 'r1'], { cwd: d }).code).toBe(0);
     expect(fs.readlinkSync(path.join(d, 'current'))).toBe('releases/r1');
     expect(fs.existsSync(path.join(d, 'PWNED'))).toBe(false);
+  });
+
+  it('runs scripts in sequence in one command: each gets its own arguments, stdin reaches the reader, the first failure stops it', () => {
+    const d = tmp();
+    const run = (argv: string[], input?: string) => {
+      const r = spawnSync(argv[0] as string, argv.slice(1), { cwd: d, input, encoding: 'utf8' });
+      return { code: r.status, stdout: r.stdout };
+    };
+    const many = Array.from({ length: 12 }, (_, i) => `a${i}`);
+    const ok = run(sequence(script('printf "%s|" "$#" "$@"; echo', 'first', ...HOSTILE), script('cat', 'reads-stdin'), script('echo "$0 $# ${12}"', 'third', ...many), script('echo none', 'no-args')), 'from stdin\n');
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toBe(`${[String(HOSTILE.length), ...HOSTILE].join('|')}|\nfrom stdin\nthird 12 a11\nnone\n`);
+    const failed = run(sequence(script('echo one', 'one'), script('exit 7', 'two'), script('echo three', 'three')));
+    expect(failed).toEqual({ code: 7, stdout: 'one\n' });
+    expect(fs.existsSync(path.join(d, 'PWNED'))).toBe(false);
+    expect(() => sequence(['echo', 'x'])).toThrow(TypeError);
   });
 
   it('reports the server and skips commands whose condition fails', () => {

@@ -10,6 +10,31 @@ export function script(text: string, name: string, ...args: string[]): string[] 
   return ['sh', '-c', text, name, ...args];
 }
 
+/**
+ * Runs fixed scripts one after another in ONE remote command (one SSH channel
+ * instead of several): groups of `count text name arg…`; stops at the first
+ * script that fails, with its exit code. Each script gets exactly its own
+ * arguments: `eval` only ever sees `"${N}"` references built from digits,
+ * never a value. stdin goes to whichever script reads it first.
+ */
+export const SEQUENCE = `while [ $# -gt 0 ]; do
+  n=$1 i=4 refs=
+  while [ "$i" -lt $((n + 4)) ]; do refs="$refs \\"\\\${$i}\\""; i=$((i + 1)); done
+  eval "sh -c \\"\\$2\\" \\"\\$3\\"$refs" || exit $?
+  shift $((n + 3))
+done`;
+
+/** One argv running several `script()` argvs in order (see SEQUENCE). */
+export function sequence(...scripts: string[][]): string[] {
+  const args: string[] = [];
+  for (const argv of scripts) {
+    const [sh, c, text, name, ...rest] = argv;
+    if (sh !== 'sh' || c !== '-c' || text === undefined || name === undefined) throw new TypeError('sequence() takes argvs made by script().');
+    args.push(String(rest.length), text, name, ...rest);
+  }
+  return ['sh', '-c', SEQUENCE, 'sequence', ...args];
+}
+
 /** Marks sections of a script's output for `parseSections`. */
 export const SECTION = '@@devflow:';
 

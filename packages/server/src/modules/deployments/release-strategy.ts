@@ -25,6 +25,8 @@ import {
   RESOLVE,
   RUN,
   script,
+  SECTION,
+  sequence,
   SNAPSHOT,
   UNLOCK,
   WRITE_ENV_FILE,
@@ -70,6 +72,8 @@ const sleep = (ms: number, signal: AbortSignal) =>
 
 const REQUIRED_TOOLS = ['git', 'curl', 'nginx'];
 
+const envLabel = (file: string, vars: Record<string, string>, what: string) => `write shared/${file}: ${Object.keys(vars).length} variable(s), ${what}`;
+
 /**
  * The release strategy (Envoyer/Deployer style): every deployment is a new
  * directory under releases/, built while the old one serves; nginx serves
@@ -111,14 +115,20 @@ export class ReleaseStrategy implements DeployStrategy {
 
       const meta = await ctx.steps.run('fetch', async (step) => {
         const url = ctx.project.repository_url;
-        await onAll(ctx.servers, (s) =>
-          remote.exec(s, step, `git fetch ${redactText(url)} (cached mirror ${L.repo})`, script(FETCH, 'fetch', L.repo, url, L.deployKey, allowedProtocols(this.o.allowLocalRepositories))),
-        );
         const wanted = ctx.deployment.commit ?? ctx.deployment.ref ?? ctx.environment.branch;
-        const found = await onAll(ctx.servers, (s) => remote.exec(s, step, `resolve ${wanted}`, script(RESOLVE, 'resolve', L.repo, wanted), { quiet: true }));
-        const commits = new Set(found.map((r) => r.stdout.split('\n')[0]?.trim()));
+        // One remote command per server: fetch, then resolve (its three lines end the output).
+        const found = await onAll(ctx.servers, async (s) => {
+          const res = await remote.exec(
+            s,
+            step,
+            `git fetch ${redactText(url)} (cached mirror ${L.repo}), resolve ${wanted}`,
+            sequence(script(FETCH, 'fetch', L.repo, url, L.deployKey, allowedProtocols(this.o.allowLocalRepositories)), script(RESOLVE, 'resolve', L.repo, wanted)),
+          );
+          return res.stdout.replace(/\n$/, '').split('\n').slice(-3);
+        });
+        const commits = new Set(found.map((r) => r[0]?.trim()));
         if (commits.size !== 1) throw new AppError('unprocessable', 'deployment.servers_disagree', `The servers resolved ${wanted} to different commits: ${[...commits].join(', ')}.`);
-        const [commit = '', author = null, message = null] = (found[0]?.stdout ?? '').split('\n');
+        const [commit = '', author = null, message = null] = found[0] ?? [];
         await ctx.record.commit({ commit, author, message });
         step.note(`${commit.slice(0, 12)} ${message ?? ''}`.trim());
         return { commit, author, message };
@@ -143,9 +153,13 @@ export class ReleaseStrategy implements DeployStrategy {
         };
         await ctx.record.release(release);
         st.created = true;
-        await onAll(ctx.servers, (s) => remote.exec(s, step, `git archive ${meta.commit.slice(0, 12)} | tar -x -C releases/${rid}`, script(EXPORT, 'export', L.repo, meta.commit, dir, L.devflow)));
-        const snap = await remote.exec(first, step, 'read the release for detection', script(SNAPSHOT, 'snapshot', dir), { quiet: true });
-        const sections = parseSections(snap.stdout);
+        const exportArgv = script(EXPORT, 'export', L.repo, meta.commit, dir, L.devflow);
+        const label = `git archive ${meta.commit.slice(0, 12)} | tar -x -C releases/${rid}`;
+        // The first server exports and lists the release for detection in one command (quiet: the listing is not log material).
+        const [snap] = await onAll(ctx.servers, (s) => (s === first ? remote.exec(s, step, `${label}; read the release for detection`, sequence(exportArgv, script(SNAPSHOT, 'snapshot', dir)), { quiet: true }) : remote.exec(s, step, label, exportArgv)));
+        const exported = (snap?.stdout ?? '').split(`\n${SECTION}`)[0]?.trim();
+        if (exported) remote.note(first, step.name, exported);
+        const sections = parseSections(snap?.stdout ?? '');
         detection = detectFramework({
           files: relevantFiles((sections.get('files') ?? '').split('\n')),
           composerJson: sections.get('file:composer.json') ?? null,
@@ -161,10 +175,15 @@ export class ReleaseStrategy implements DeployStrategy {
       const plan = this.plan(ctx, framework ?? 'php', detection);
       await ctx.steps.run('shared', async (step) => {
         st.envWritten = !!plan.envFile;
-        await onAll(ctx.servers, async (s) => {
-          if (plan.envFile) await this.writeEnv(remote, s, step, L, projectUser(ctx.project), plan.envFile, ctx.variables, `version ${ctx.envVersion}`);
-          await remote.exec(s, step, `link shared paths (${plan.sharedSpecs.length})`, script(LINK_SHARED, 'link-shared', dir, L.shared, projectUser(ctx.project), ...plan.sharedSpecs));
-        });
+        const user = projectUser(ctx.project);
+        const link = script(LINK_SHARED, 'link-shared', dir, L.shared, user, ...plan.sharedSpecs);
+        const linkLabel = `link shared paths (${plan.sharedSpecs.length})`;
+        // The env file (content on stdin) and the links in one remote command.
+        await onAll(ctx.servers, (s) =>
+          plan.envFile
+            ? remote.exec(s, step, `${envLabel(plan.envFile, ctx.variables, `version ${ctx.envVersion}`)}; ${linkLabel}`, sequence(this.envArgv(L, user, plan.envFile), link), { stdin: renderDotenv(ctx.variables) })
+            : remote.exec(s, step, linkLabel, link),
+        );
       });
 
       await this.commands(ctx, remote, 'build', plan.build, dir);
@@ -182,11 +201,14 @@ export class ReleaseStrategy implements DeployStrategy {
         await onAll(ctx.servers, async (s) => {
           const onDisk = [...new Set([...(st.reports.get(s.id)?.releases ?? []), rid])];
           const prune = releasesToPrune(onDisk, known, ctx.environment.keep_releases, [rid, st.previous]);
-          if (prune.length) await remote.exec(s, step, `remove ${prune.length} old release(s), keep ${ctx.environment.keep_releases}`, script(REMOVE_RELEASES, 'prune', L.releases, ...prune));
+          const unlock = script(UNLOCK, 'unlock', L.lock, ctx.deployment.id);
+          // Pruning and unlocking in one remote command.
+          if (prune.length) await remote.exec(s, step, `remove ${prune.length} old release(s), keep ${ctx.environment.keep_releases}; unlock ${L.lock}`, sequence(script(REMOVE_RELEASES, 'prune', L.releases, ...prune), unlock));
+          else await remote.exec(s, step, `unlock ${L.lock}`, unlock);
+          st.locked.delete(s.id);
           for (const id of prune) removed.add(id);
         });
         await ctx.record.releaseStatus([...removed].filter((id) => known.some((k) => k.id === id)), 'pruned');
-        await this.unlockAll(ctx, remote, step, L, st);
         step.note(`kept ${ctx.environment.keep_releases} release(s)`);
       });
       return { releaseId: rid };
@@ -309,8 +331,12 @@ export class ReleaseStrategy implements DeployStrategy {
     }
   }
 
+  private envArgv(L: SiteLayout, user: string, file: string): string[] {
+    return script(WRITE_ENV_FILE, 'write-env', `${L.shared}/${file}`, user);
+  }
+
   private async writeEnv(remote: RemoteRunner, s: DeployServer, step: StepHandle | CommandScope, L: SiteLayout, user: string, file: string, vars: Record<string, string>, what: string): Promise<void> {
-    await remote.exec(s, step, `write shared/${file}: ${Object.keys(vars).length} variable(s), ${what}`, script(WRITE_ENV_FILE, 'write-env', `${L.shared}/${file}`, user), { stdin: renderDotenv(vars) });
+    await remote.exec(s, step, envLabel(file, vars, what), this.envArgv(L, user, file), { stdin: renderDotenv(vars) });
   }
 
   /** Runs planned commands in the release as one step, or marks the step skipped when there are none. */
@@ -334,8 +360,15 @@ export class ReleaseStrategy implements DeployStrategy {
 
   private async previewCheck(ctx: DeployContext, remote: RemoteRunner, step: StepHandle, L: SiteLayout, releaseId: string, plan: ReleasePlan): Promise<void> {
     await onAll(ctx.servers, async (s) => {
-      await remote.exec(s, step, `point release -> releases/${releaseId}`, script(POINT_LINK, 'point', L.base, 'release', releaseId));
-      await remote.exec(s, step, `GET ${plan.healthCheckPath} from the new release (private vhost, expect 2xx)`, script(HEALTH_CHECK, 'health-check', `http://127.0.0.1:${ctx.environment.preview_port ?? 0}${plan.healthCheckPath}`, ctx.hostnames[0] as string, String(plan.healthCheckAttempts), '10'));
+      await remote.exec(
+        s,
+        step,
+        `point release -> releases/${releaseId}; GET ${plan.healthCheckPath} from the new release (private vhost, expect 2xx)`,
+        sequence(
+          script(POINT_LINK, 'point', L.base, 'release', releaseId),
+          script(HEALTH_CHECK, 'health-check', `http://127.0.0.1:${ctx.environment.preview_port ?? 0}${plan.healthCheckPath}`, ctx.hostnames[0] as string, String(plan.healthCheckAttempts), '10'),
+        ),
+      );
     });
     step.note(`GET ${plan.healthCheckPath}: 2xx`);
   }
