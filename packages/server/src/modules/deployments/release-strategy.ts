@@ -294,14 +294,18 @@ export class ReleaseStrategy implements DeployStrategy {
   private async lockAll(ctx: DeployContext, remote: RemoteRunner, step: StepHandle, L: SiteLayout, st: RunState): Promise<void> {
     await onAll(ctx.servers, async (s) => {
       const user = projectUser(ctx.project);
-      const out = await remote.exec(s, step, `prepare ${L.base} and the project user ${user}`, script(PREPARE, 'prepare', L.base, user), { quiet: true });
+      const prepare = script(PREPARE, 'prepare', L.base, user);
+      const label = `prepare ${L.base} and the project user ${user}`;
+      // The deploy key (on stdin) is installed by the same remote command.
+      const out = ctx.deployKey
+        ? await remote.exec(s, step, `${label}; install the deploy key`, sequence(prepare, script(WRITE_PRIVATE_FILE, 'write-key', L.deployKey)), { quiet: true, stdin: ctx.deployKey })
+        : await remote.exec(s, step, label, prepare, { quiet: true });
       const report = parseServerReport(out.stdout);
       st.reports.set(s.id, report);
       if (report.projectUser === 'created') remote.note(s, step.name, `created the Unix user ${user}: this project's PHP runs as it`);
       if (report.projectUser === 'missing') remote.note(s, step.name, `warning: could not create the Unix user ${user}; PHP sites cannot be served without it`);
       const missing = REQUIRED_TOOLS.filter((t) => !report.tools.has(t));
       if (missing.length) throw new AppError('unprocessable', 'deployment.server_missing_tools', `${s.name} lacks ${missing.join(', ')}: provision the server first.`);
-      if (ctx.deployKey) await remote.exec(s, step, 'install the deploy key', script(WRITE_PRIVATE_FILE, 'write-key', L.deployKey), { stdin: ctx.deployKey });
       await this.lock(ctx, remote, s, step, L);
       st.locked.add(s.id);
     });
