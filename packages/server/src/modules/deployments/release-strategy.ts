@@ -14,11 +14,8 @@ import {
   FETCH,
   HEALTH_CHECK,
   LINK_SHARED,
-  LOCK,
   parseSections,
-  parseServerReport,
   POINT_LINK,
-  PREPARE,
   READ_CURRENT,
   RELEASE_EXISTS,
   REMOVE_RELEASES,
@@ -30,14 +27,13 @@ import {
   SNAPSHOT,
   UNLOCK,
   WRITE_ENV_FILE,
-  WRITE_PRIVATE_FILE,
-  type ServerReport,
 } from '../../core/deploy/scripts.js';
 import type { PlannedCommand } from '../../core/deploy/templates.js';
 import { AppError } from '../../lib/errors.js';
 import { newId } from '../../lib/ids.js';
 import { allowedProtocols } from '../projects/repository-url.js';
 import type { ReleaseRow } from './deployment-store.js';
+import { lockAll, unlockAll, type RunState } from './release-lock.js';
 import { ReleaseSite } from './release-site.js';
 import { cleanupScope, onAll, RemoteRunner, type CommandScope } from './remote-runner.js';
 import type { DeployContext, DeployServer, DeployStrategy, EnvironmentContext, StepHandle } from './strategy.js';
@@ -53,24 +49,6 @@ export interface ReleaseStrategyOptions {
   /** How long to wait for a lock another live deployment holds. */
   lockWaitMs: number;
 }
-
-/** What one deployment learned and changed, for compensation on failure. */
-interface RunState {
-  reports: Map<string, ServerReport>;
-  locked: Set<string>;
-  previous: string | null;
-  created: boolean;
-  envWritten: boolean;
-  switched: Set<string>;
-}
-
-const sleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve, reject) => {
-    const t = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => (clearTimeout(t), reject(signal.reason as Error)), { once: true });
-  });
-
-const REQUIRED_TOOLS = ['git', 'curl', 'nginx'];
 
 const envLabel = (file: string, vars: Record<string, string>, what: string) => `write shared/${file}: ${Object.keys(vars).length} variable(s), ${what}`;
 
@@ -111,7 +89,7 @@ export class ReleaseStrategy implements DeployStrategy {
     const dir = L.release(rid);
     const first = ctx.servers[0] as DeployServer;
     try {
-      await ctx.steps.run('lock', (step) => this.lockAll(ctx, remote, step, L, st));
+      await ctx.steps.run('lock', (step) => lockAll(ctx, remote, step, L, st, this.o.lockWaitMs));
 
       const meta = await ctx.steps.run('fetch', async (step) => {
         const url = ctx.project.repository_url;
@@ -217,7 +195,7 @@ export class ReleaseStrategy implements DeployStrategy {
       if (st.created) await ctx.record.releaseStatus([rid], 'failed').catch(() => undefined);
       throw err;
     } finally {
-      if (st.locked.size) await this.unlockAll(ctx, remote, cleanupScope('cleanup'), L, st).catch(() => undefined);
+      if (st.locked.size) await unlockAll(ctx, remote, cleanupScope('cleanup'), L, st).catch(() => undefined);
     }
   }
 
@@ -227,7 +205,7 @@ export class ReleaseStrategy implements DeployStrategy {
     const st: RunState = { reports: new Map(), locked: new Set(), previous: null, created: false, envWritten: false, switched: new Set() };
     const plan = this.plan(ctx, ctx.framework ?? 'php', ctx.detection);
     try {
-      await ctx.steps.run('lock', (step) => this.lockAll(ctx, remote, step, L, st));
+      await ctx.steps.run('lock', (step) => lockAll(ctx, remote, step, L, st, this.o.lockWaitMs));
       await ctx.steps.run('env', async (step) => {
         // A release built before projects had their own user has writable paths owned by the old web user: hand them over.
         const writable = plan.sharedSpecs.filter((p) => p.startsWith('w:'));
@@ -244,13 +222,13 @@ export class ReleaseStrategy implements DeployStrategy {
       await ctx.steps.run('healthcheck', (step) => this.previewCheck(ctx, remote, step, L, target.id, plan));
       await ctx.steps.run('switch', (step) => this.switchTo(ctx, remote, step, L, target.id, st));
       await ctx.steps.run('verify', (step) => this.publicCheck(ctx, remote, step, plan));
-      await ctx.steps.run('cleanup', (step) => this.unlockAll(ctx, remote, step, L, st));
+      await ctx.steps.run('cleanup', (step) => unlockAll(ctx, remote, step, L, st));
       return { releaseId: target.id };
     } catch (err) {
       await this.compensate(ctx, remote, L, st, { remove: null });
       throw err;
     } finally {
-      if (st.locked.size) await this.unlockAll(ctx, remote, cleanupScope('cleanup'), L, st).catch(() => undefined);
+      if (st.locked.size) await unlockAll(ctx, remote, cleanupScope('cleanup'), L, st).catch(() => undefined);
     }
   }
 
@@ -290,50 +268,6 @@ export class ReleaseStrategy implements DeployStrategy {
   }
 
   // ------------------------------------------------------------ steps
-
-  private async lockAll(ctx: DeployContext, remote: RemoteRunner, step: StepHandle, L: SiteLayout, st: RunState): Promise<void> {
-    await onAll(ctx.servers, async (s) => {
-      const user = projectUser(ctx.project);
-      const prepare = script(PREPARE, 'prepare', L.base, user);
-      const label = `prepare ${L.base} and the project user ${user}`;
-      // The deploy key (on stdin) is installed by the same remote command.
-      const out = ctx.deployKey
-        ? await remote.exec(s, step, `${label}; install the deploy key`, sequence(prepare, script(WRITE_PRIVATE_FILE, 'write-key', L.deployKey)), { quiet: true, stdin: ctx.deployKey })
-        : await remote.exec(s, step, label, prepare, { quiet: true });
-      const report = parseServerReport(out.stdout);
-      st.reports.set(s.id, report);
-      if (report.projectUser === 'created') remote.note(s, step.name, `created the Unix user ${user}: this project's PHP runs as it`);
-      if (report.projectUser === 'missing') remote.note(s, step.name, `warning: could not create the Unix user ${user}; PHP sites cannot be served without it`);
-      const missing = REQUIRED_TOOLS.filter((t) => !report.tools.has(t));
-      if (missing.length) throw new AppError('unprocessable', 'deployment.server_missing_tools', `${s.name} lacks ${missing.join(', ')}: provision the server first.`);
-      await this.lock(ctx, remote, s, step, L);
-      st.locked.add(s.id);
-    });
-    const currents = [...st.reports.values()].map((r) => r.currentRelease);
-    const envCurrent = ctx.environment.current_release_id;
-    st.previous = envCurrent && currents.every((c) => c === envCurrent) ? envCurrent : (currents[0] ?? null);
-    if (new Set(currents).size > 1) ctx.log.line(step.name, 'system', `warning: servers serve different releases (${currents.join(', ')}); switching back would use ${st.previous ?? 'none'}`);
-    await ctx.record.previousRelease(st.previous);
-    step.note(`${ctx.servers.length} server(s) locked; ${st.previous ? `live release ${st.previous}` : 'first deployment'}`);
-  }
-
-  private async lock(ctx: DeployContext, remote: RemoteRunner, s: DeployServer, step: StepHandle, L: SiteLayout): Promise<void> {
-    const giveUp = Date.now() + this.o.lockWaitMs;
-    for (;;) {
-      const res = await remote.exec(s, step, `lock ${L.lock}`, script(LOCK, 'lock', L.lock, ctx.deployment.id), { check: false });
-      if (res.exitCode === 0) return;
-      if (res.exitCode !== 75) throw new AppError('unprocessable', 'deployment.lock_failed', `Cannot create the lock ${L.lock} on ${s.name} (exit ${res.exitCode}).`);
-      const holder = /held by (.*)/.exec(res.stdout)?.[1]?.trim() ?? '';
-      if (await ctx.record.lockHolderGone(holder)) {
-        remote.note(s, step.name, `the lock was left by ${holder || 'an unknown holder'}, which is no longer running: taking it over`);
-        await remote.exec(s, step, 'remove the stale lock', script(UNLOCK, 'unlock', L.lock, holder));
-        continue;
-      }
-      if (Date.now() > giveUp) throw new AppError('conflict', 'deployment.locked', `Deployment ${holder} holds the deploy lock on ${s.name}; try again when it has finished.`);
-      remote.note(s, step.name, `waiting for deployment ${holder} to release the lock`);
-      await sleep(1000, step.signal);
-    }
-  }
 
   private envArgv(L: SiteLayout, user: string, file: string): string[] {
     return script(WRITE_ENV_FILE, 'write-env', `${L.shared}/${file}`, user);
@@ -406,16 +340,6 @@ export class ReleaseStrategy implements DeployStrategy {
       remote.exec(s, step, `GET ${plan.healthCheckPath} publicly (Host: ${host}, expect 2xx)`, script(HEALTH_CHECK, 'health-check', `http://127.0.0.1:${this.o.publicPort}${plan.healthCheckPath}`, host, String(plan.healthCheckAttempts), '10')),
     );
     step.note(`GET ${plan.healthCheckPath} on ${host}: 2xx`);
-  }
-
-  private async unlockAll(ctx: DeployContext, remote: RemoteRunner, step: StepHandle | CommandScope, L: SiteLayout, st2: RunState): Promise<void> {
-    await onAll(
-      ctx.servers.filter((s) => st2.locked.has(s.id)),
-      async (s) => {
-        await remote.exec(s, step, `unlock ${L.lock}`, script(UNLOCK, 'unlock', L.lock, ctx.deployment.id));
-        st2.locked.delete(s.id);
-      },
-    );
   }
 
   /**
