@@ -236,6 +236,9 @@ esac
 if [ -n "$as" ] && [ "$(id -u)" = 0 ] && id -u "$as" >/dev/null 2>&1; then exec runuser -u "$as" -- "$@"; fi
 exec "$@"`;
 
+/** $1 a command line: printed as `$ <line>` ahead of that command's output when several run in one sequence. */
+export const ANNOUNCE = `printf '$ %s\\n' "$1"`;
+
 /** composer install when composer.json is there and vendor/ is not (Packagist-free fixtures carry vendor/). */
 export const COMPOSER_INSTALL = `if [ ! -f composer.json ]; then echo "no composer.json: nothing to install"; exit 0; fi
 if [ -f vendor/autoload.php ]; then echo "vendor/ is in the release: composer install not needed"; exit 0; fi

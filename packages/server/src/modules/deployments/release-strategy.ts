@@ -21,6 +21,7 @@ import {
   REMOVE_RELEASES,
   RESOLVE,
   RUN,
+  ANNOUNCE,
   script,
   SECTION,
   sequence,
@@ -285,13 +286,16 @@ export class ReleaseStrategy implements DeployStrategy {
     }
     const user = projectUser(ctx.project);
     await ctx.steps.run(name, async (step) => {
-      await onAll(ctx.servers, async (s) => {
-        for (const c of cmds) {
-          const cond = c.when ? ('exists' in c.when ? ['exists', c.when.exists] : ['command', c.when.command]) : ['always', ''];
-          const label = c.argv[0] === 'sh' && c.argv[1] === '-c' && c.argv.length === 3 ? `sh -c ${JSON.stringify(c.argv[2])}` : c.argv[0] === 'sh' ? c.label : c.argv.join(' ');
-          await remote.exec(s, step, `${label}${c.runAs === 'web' ? ` (as ${user})` : ''}`, script(RUN, c.label, cond[0] as string, cond[1] as string, c.runAs === 'web' ? user : '', ...c.argv), { cwd: dir });
-        }
+      const runs = cmds.map((c) => {
+        const cond = c.when ? ('exists' in c.when ? ['exists', c.when.exists] : ['command', c.when.command]) : ['always', ''];
+        const label = c.argv[0] === 'sh' && c.argv[1] === '-c' && c.argv.length === 3 ? `sh -c ${JSON.stringify(c.argv[2])}` : c.argv[0] === 'sh' ? c.label : c.argv.join(' ');
+        return { label: `${label}${c.runAs === 'web' ? ` (as ${user})` : ''}`, argv: script(RUN, c.label, cond[0] as string, cond[1] as string, c.runAs === 'web' ? user : '', ...c.argv) };
       });
+      // Every command of the step in one remote command per server, in order, stopping at the first failure;
+      // with several, each one's output is headed by its command line.
+      const only = runs.length === 1 ? runs[0] : undefined;
+      const argv = only ? only.argv : sequence(...runs.flatMap((r) => [script(ANNOUNCE, 'announce', r.label), r.argv]));
+      await onAll(ctx.servers, (s) => remote.exec(s, step, only ? only.label : runs.map((r) => r.label).join(' && '), argv, { cwd: dir }));
       step.note(cmds.map((c) => c.label).join(', '));
     });
   }
