@@ -208,16 +208,18 @@ export class ReleaseStrategy implements DeployStrategy {
     try {
       await ctx.steps.run('lock', (step) => lockAll(ctx, remote, step, L, st, this.o.lockWaitMs));
       await ctx.steps.run('env', async (step) => {
+        const user = projectUser(ctx.project);
+        const parts = [{ label: `check releases/${target.id} is kept`, argv: script(RELEASE_EXISTS, 'release-exists', L.release(target.id)) }];
         // A release built before projects had their own user has writable paths owned by the old web user: hand them over.
         const writable = plan.sharedSpecs.filter((p) => p.startsWith('w:'));
-        await onAll(ctx.servers, async (s) => {
-          await remote.exec(s, step, `check releases/${target.id} is kept`, script(RELEASE_EXISTS, 'release-exists', L.release(target.id)));
-          if (writable.length) await remote.exec(s, step, `make ${writable.length} path(s) writable by ${projectUser(ctx.project)}`, script(LINK_SHARED, 'link-shared', L.release(target.id), L.shared, projectUser(ctx.project), ...writable));
-        });
+        if (writable.length) parts.push({ label: `make ${writable.length} path(s) writable by ${user}`, argv: script(LINK_SHARED, 'link-shared', L.release(target.id), L.shared, user, ...writable) });
         if (plan.envFile) {
           st.envWritten = true;
-          await onAll(ctx.servers, (s) => this.writeEnv(remote, s, step, L, projectUser(ctx.project), plan.envFile as string, ctx.variables, `version ${ctx.envVersion} of release ${target.id}`));
+          parts.push({ label: envLabel(plan.envFile, ctx.variables, `version ${ctx.envVersion} of release ${target.id}`), argv: this.envArgv(L, user, plan.envFile) });
         }
+        // One remote command per server; it stops before touching anything when the release is gone.
+        const argv = parts.length === 1 ? (parts[0]?.argv ?? []) : sequence(...parts.map((p) => p.argv));
+        await onAll(ctx.servers, (s) => remote.exec(s, step, parts.map((p) => p.label).join('; '), argv, plan.envFile ? { stdin: renderDotenv(ctx.variables) } : {}));
         step.note(`release ${target.id} (${target.commit.slice(0, 12)})`);
       });
       await ctx.steps.run('healthcheck', (step) => this.previewCheck(ctx, remote, step, L, target.id, plan));
