@@ -100,6 +100,20 @@ describe.skipIf(!lab)('projects isolated from each other on one server', { timeo
     const write = await L.vps.exec(['runuser', '-u', userA, '--', 'sh', '-c', 'echo x > "$1"', 'sh', `${baseOf(b, envB)}/shared/storage/logs/pwned.log`]);
     expect(write.code).not.toBe(0);
 
+    // An environment deployed before projects had their own user (www-data owned storage, .env and
+    // bootstrap/cache): turning maintenance on and off re-renders its pool as the project user and
+    // hands those paths over, so the app keeps working before its next deployment.
+    const baseB = baseOf(b, envB);
+    await L.vps.exec(['chown', '-R', 'www-data:www-data', `${baseB}/shared/storage`, `${baseB}/current/bootstrap/cache`]);
+    await L.vps.exec(['chgrp', 'www-data', envFileB]);
+    for (const enabled of [true, false]) {
+      const res = await L.t.request('POST', `/api/v1/environments/${envB.id}/maintenance`, { session: L.owner, body: { enabled } });
+      expect(res.status, res.text).toBe(200);
+    }
+    expect((await L.vps.exec(['stat', '-c', '%U %G', `${baseB}/shared/storage`, `${baseB}/current/bootstrap/cache`])).stdout.trim().split('\n')).toEqual([`${userB} ${userB}`, `${userB} ${userB}`]);
+    expect((await L.vps.exec(['stat', '-c', '%a %U %G', envFileB])).stdout.trim()).toBe(`640 root ${userB}`);
+    expect((await httpGet(L.vps, envB.hostname, '/env')).body).toBe('APP_NAME=app\n');
+
     // A second deployment finds the user already there and keeps it.
     const again = await deploy(L, envA.id);
     expect(again.status, again.error ?? '').toBe('succeeded');

@@ -75,6 +75,36 @@ while [ "$n" -lt 5 ] && [ "$(id -u)" = 0 ]; do
 done
 exit 0`;
 
+/**
+ * $1 base, $2 project user, $3 env file in shared/ ('' = none), then the
+ * plan's `d:`/`w:` specs. Hands the env file's group and the shared and
+ * writable directories of the live release to the project user when another
+ * user owns them: an environment deployed before projects had their own user,
+ * whose pool is re-rendered (maintenance) before its next deployment.
+ * Reports on stderr, so PREPARE's sections before it stay parseable.
+ */
+export const ADOPT = `base=$1 user=$2 env=$3
+shift 3
+id -u "$user" >/dev/null 2>&1 || exit 0
+g=$(id -gn "$user")
+if [ -n "$env" ] && [ -e "$base/shared/$env" ]; then chgrp -- "$g" "$base/shared/$env"; fi
+rel=$(readlink -f -- "$base/current" 2>/dev/null) || rel=
+for spec in "$@"; do
+  kind=\${spec%%:*}
+  p=\${spec#*:}
+  case $kind in
+  d) dir=$base/shared/$p ;;
+  w)
+    [ -n "$rel" ] || continue
+    dir=$(realpath -- "$rel/$p" 2>/dev/null) || continue
+    case $dir in "$rel"/*|"$base/shared"/*) ;; *) continue ;; esac
+    ;;
+  *) continue ;;
+  esac
+  if [ -d "$dir" ] && [ "$(stat -c %U -- "$dir")" != "$user" ]; then chown -R -- "$user:$g" "$dir"; echo "handed $p to $user" >&2; fi
+done
+exit 0`;
+
 /** $1 lock dir, $2 owner (deployment id). Exit 75 with `held by <owner>` when another deployment holds it. */
 export const LOCK = `if mkdir -- "$1" 2>/dev/null; then printf '%s\\n' "$2" > "$1/owner"; echo "lock acquired"; exit 0; fi
 owner=$(cat -- "$1/owner" 2>/dev/null || true)

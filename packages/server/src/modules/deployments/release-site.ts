@@ -2,7 +2,7 @@ import type { ProxyConfigurator } from '../../adapters/proxy/proxy-configurator.
 import type { SshExecutor } from '../../adapters/ssh/ssh-executor.js';
 import type { SiteLayout } from '../../core/deploy/layout.js';
 import type { ReleasePlan } from '../../core/deploy/plan.js';
-import { parseServerReport, PREPARE, script, WRITE_PUBLIC_FILE, type ServerReport } from '../../core/deploy/scripts.js';
+import { ADOPT, parseServerReport, PREPARE, script, sequence, WRITE_PUBLIC_FILE, type ServerReport } from '../../core/deploy/scripts.js';
 import { projectUser } from '../../core/deploy/project-user.js';
 import { choosePhpVersion, environmentSiteFiles, MAINTENANCE_PAGE, maintenancePagePath, servesPhp, siteSlug } from '../../core/deploy/site-files.js';
 import { AppError } from '../../lib/errors.js';
@@ -70,7 +70,10 @@ export class ReleaseSite {
   async setMaintenance(ctx: EnvironmentContext, L: SiteLayout, plan: ReleasePlan, enabled: boolean): Promise<void> {
     await onAll(ctx.servers, async (s) => {
       const exec = (argv: string[], stdin?: string) => this.ssh.exec(s.target, argv, { signal: ctx.signal, timeoutMs: 30_000, secrets: ctx.secrets, ...(stdin !== undefined ? { stdin } : {}) });
-      const report = parseServerReport((await exec(script(PREPARE, 'prepare', L.base, projectUser(ctx.project)))).stdout);
+      const user = projectUser(ctx.project);
+      // The pool is re-rendered with the project user: make sure what it reads and writes is that user's.
+      const adopt = script(ADOPT, 'adopt', L.base, user, plan.envFile ?? '', ...plan.sharedSpecs.filter((p) => p.startsWith('d:') || p.startsWith('w:')));
+      const report = parseServerReport((await exec(sequence(script(PREPARE, 'prepare', L.base, user), adopt))).stdout);
       if (enabled) await exec(script(WRITE_PUBLIC_FILE, 'write-page', maintenancePagePath(L)), MAINTENANCE_PAGE);
       await this.proxy.apply(s.target, this.files(ctx, L, plan, report, enabled, s), { signal: ctx.signal, timeoutMs: 60_000 });
     });
