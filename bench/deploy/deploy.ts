@@ -15,6 +15,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import os from 'node:os';
 import { hmacSha256Header } from '../../packages/server/src/core/webhooks/signatures.js';
+import { projectUser } from '../../packages/server/src/core/deploy/project-user.js';
 import { prepareShellBaseline } from './shell-baseline.js';
 import { setupOwner, startTestApp } from '../../packages/server/test/support/app.js';
 import { labAvailable, startServer } from '../../packages/server/test/support/lab.js';
@@ -131,7 +132,8 @@ while [ ! -e "$stop" ] && [ "$i" -lt 100000 ]; do curl -s --max-time 5 -w '%{htt
   // Interleaved (DevFlow, script, DevFlow, script…) so both see the same machine load; a new commit before each.
   const releases = (await t.request('GET', `/api/v1/environments/${envId}/releases`, { session: owner })).json as unknown as { data: { path: string }[] };
   const base = String(releases.data[0]?.path).replace(/\/releases\/[^/]+$/, '');
-  const sh = await prepareShellBaseline(vps, { base, repoUrl: repo.url, previewPort: Number(env.json.previewPort), keep: 5 });
+  const user = projectUser({ id: String(project.json.id), slug: String(project.json.slug) });
+  const sh = await prepareShellBaseline(vps, { base, repoUrl: repo.url, previewPort: Number(env.json.previewPort), keep: 5, user });
   const devflowMs: number[] = [];
   const scriptMs: number[] = [];
   try {

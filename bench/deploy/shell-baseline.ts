@@ -4,7 +4,8 @@
  * lock (mkdir), fetch into a cached bare mirror, git archive | tar -x into
  * releases/<id>, link shared storage/ and .env, point `release` and curl it
  * through a private nginx listener, switch `current` (ln -sfn + mv -T),
- * unlock, prune old releases. No build, no framework commands, no database
+ * unlock, prune old releases; the project's Unix user is checked (created
+ * once) and owns shared storage, as DevFlow does. No build, no framework commands, no database
  * writes, no logs: the floor a deploy tool can be compared with.
  */
 import { execFileSync, spawn } from 'node:child_process';
@@ -13,10 +14,11 @@ import os from 'node:os';
 import path from 'node:path';
 import type { LabServer } from '../../packages/server/test/support/lab.js';
 
-/** $1 base, $2 repository URL, $3 release id, $4 releases to keep, $5 private health port (0: no check). */
+/** $1 base, $2 repository URL, $3 release id, $4 releases to keep, $5 private health port (0: no check), $6 the project's Unix user. */
 export const DEPLOY_SH = `set -e
-B=$1 URL=$2 RID=$3 KEEP=$4 HP=$5
+B=$1 URL=$2 RID=$3 KEEP=$4 HP=$5 U=$6
 mkdir -p "$B/releases" "$B/shared"
+id -u "$U" >/dev/null 2>&1 || useradd --system --user-group --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin "$U"
 mkdir "$B/.lock" 2>/dev/null || { echo "locked by another deploy" >&2; exit 75; }
 trap 'rm -rf "$B/.lock"' EXIT
 if [ -d "$B/repo" ]; then
@@ -31,7 +33,7 @@ git --git-dir="$B/repo" archive --format=tar "$C" | tar -x -C "$R" --no-same-own
 if [ ! -d "$B/shared/storage" ]; then
   mkdir -p "$B/shared/storage"
   if [ -d "$R/storage" ]; then cp -a "$R/storage/." "$B/shared/storage/"; fi
-  chown -R www-data:www-data "$B/shared/storage"
+  chown -R "$U:$U" "$B/shared/storage"
 fi
 if [ ! -e "$B/shared/.env" ]; then
   if [ -f "$R/.env.example" ]; then cp "$R/.env.example" "$B/shared/.env"; else : > "$B/shared/.env"; fi
@@ -69,7 +71,7 @@ export interface ShellBaseline {
  * and a copy of DevFlow's private preview listener on another loopback port that
  * serves `.bench-script/release`. Setup is not timed.
  */
-export async function prepareShellBaseline(vps: LabServer, o: { base: string; repoUrl: string; previewPort: number; keep: number }): Promise<ShellBaseline> {
+export async function prepareShellBaseline(vps: LabServer, o: { base: string; repoUrl: string; previewPort: number; keep: number; user: string }): Promise<ShellBaseline> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'devflow-bench-ssh-'));
   const key = path.join(dir, 'id');
   execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', key]);
@@ -100,7 +102,7 @@ if nginx -t >/dev/null 2>&1 && service nginx reload >/dev/null 2>&1; then echo "
     deploy: (releaseId) =>
       new Promise((resolve, reject) => {
         const t0 = performance.now();
-        const child = spawn('ssh', [...sshArgs, `root@${vps.host}`, `sh -s -- ${sb} ${o.repoUrl} ${releaseId} ${o.keep} ${healthCheck ? port : 0}`], { stdio: ['pipe', 'pipe', 'pipe'] });
+        const child = spawn('ssh', [...sshArgs, `root@${vps.host}`, `sh -s -- ${sb} ${o.repoUrl} ${releaseId} ${o.keep} ${healthCheck ? port : 0} ${o.user}`], { stdio: ['pipe', 'pipe', 'pipe'] });
         let err = '';
         child.stderr.on('data', (c: Buffer) => (err += c.toString()));
         child.stdout.resume();

@@ -6,6 +6,7 @@
  * real-frameworks.lab.test.ts deploys real Laravel, Symfony and WordPress code.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { projectUser } from '../../src/core/deploy/project-user.js';
 import { labAvailable } from '../support/lab.js';
 import { laravelTree, shopwareTree, staticTree, symfonyTree, wordpressTree, type FixtureFiles } from '../fixtures/deploy-repos.js';
 import { FixtureRepo } from './support/git-fixture.js';
@@ -77,6 +78,7 @@ describe.skipIf(!lab)('framework deployments on a lab server', { timeout: 300_00
     const put = await L.t.request('PUT', `/api/v1/environments/${env.id}/variables`, { session: L.owner, body: { variables: { APP_NAME: `${c.framework} shop`, APP_SECRET: `sekret-${c.framework}-0123` } } });
     expect(put.status).toBe(200);
     const base = baseOf(project, env);
+    const user = projectUser(project);
 
     const first = await deploy(L, env.id);
     expect(first.status, first.error ?? '').toBe('succeeded');
@@ -94,31 +96,31 @@ describe.skipIf(!lab)('framework deployments on a lab server', { timeout: 300_00
     expect(await httpGet(L.vps, env.hostname)).toEqual({ code: 200, body: c.body('v2') });
     expect(await currentRelease(L.vps, base)).toBe(second.releaseId);
 
-    // The env file: in shared/, readable by PHP's group only, linked into the release, read by the app.
+    // The env file: in shared/, readable by the project user's group only, linked into the release, read by the app.
     if (c.envFile) {
       const stat = await L.vps.exec(['stat', '-c', '%a %U %G', `${base}/shared/${c.envFile}`]);
-      expect(stat.stdout.trim()).toBe('640 root www-data');
+      expect(stat.stdout.trim()).toBe(`640 root ${user}`);
       expect((await L.vps.exec(['readlink', `${base}/current/${c.envFile}`])).stdout.trim()).toBe(`${base}/shared/${c.envFile}`);
       if (c.framework !== 'static') expect((await httpGet(L.vps, env.hostname, '/env')).body).toBe(`APP_NAME=${c.framework} shop\n`);
       // nginx never serves it.
       expect((await httpGet(L.vps, env.hostname, `/${c.envFile}`)).code).toBe(403);
     }
-    // The recipe's framework commands ran in each release, as the web user.
+    // The recipe's framework commands ran in each release, as the project's own user.
     if (c.commandLog) {
       const log = await L.vps.exec(['cat', `${base}/shared/${c.commandLog}`]);
       const ran = log.stdout.trim().split('\n').map((l) => l.split(' ').slice(2).join(' '));
       expect(ran).toEqual([...c.commands, ...c.postSwitch, ...c.commands, ...c.postSwitch]);
-      expect((await L.vps.exec(['stat', '-c', '%U', `${base}/shared/${c.commandLog}`])).stdout.trim()).toBe('www-data');
+      expect((await L.vps.exec(['stat', '-c', '%U', `${base}/shared/${c.commandLog}`])).stdout.trim()).toBe(user);
     }
     if (c.framework === 'wordpress') {
-      // wp-config.php is shared, seeded from the first release; uploads are shared and writable by PHP.
+      // wp-config.php is shared, seeded from the first release; uploads are shared and writable by the project's PHP.
       expect((await L.vps.exec(['cat', `${base}/shared/wp-config.php`])).stdout).toContain("define('DB_NAME'");
-      expect((await L.vps.exec(['stat', '-c', '%U', `${base}/shared/wp-content/uploads`])).stdout.trim()).toBe('www-data');
+      expect((await L.vps.exec(['stat', '-c', '%U', `${base}/shared/wp-content/uploads`])).stdout.trim()).toBe(user);
       expect((await logLines(L, second.id)).some((l) => l.line.includes('skipped: wp is not installed'))).toBe(true);
     }
     if (c.framework === 'laravel') {
       expect((await L.vps.exec(['readlink', `${base}/current/public/storage`])).stdout.trim()).toBe('../storage/app/public');
-      expect((await L.vps.exec(['stat', '-c', '%U', `${base}/current/bootstrap/cache`])).stdout.trim()).toBe('www-data');
+      expect((await L.vps.exec(['stat', '-c', '%U', `${base}/current/bootstrap/cache`])).stdout.trim()).toBe(user);
     }
 
     // Releases are records: commit, author, message, path, config hash, status.

@@ -54,7 +54,7 @@ describe.skipIf(!lab)('NginxConfigurator against real nginx + php-fpm', () => {
     expect((await curl(t.vps, 'http://127.0.0.1/some/route?x=1', '-H', 'Host: app.test')).body).toContain('release r1');
     expect((await curl(t.vps, 'http://127.0.0.1/.env', '-H', 'Host: app.test')).status).toBe(403);
     expect((await curl(t.vps, 'http://127.0.0.1/hello.txt', '-H', 'Host: app.test')).body).toBe('static r1\n');
-    expect(await sh(t.vps, 'stat -c "%U:%G %a" -- "$1"', '/run/php/php8.2-fpm-devflow-shop-production.sock')).toBe('shop:www-data 660\n');
+    expect(await sh(t.vps, 'stat -c "%U:%G %a" -- "$1"', '/run/php/php8.2-fpm-devflow-shop-production.sock')).toBe('www-data:www-data 660\n');
 
     // The same files again change nothing and reload nothing.
     const pids = await servicePids(t.vps);

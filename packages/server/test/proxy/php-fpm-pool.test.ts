@@ -53,7 +53,7 @@ describe('renderPool', () => {
       user: 'shop-production',
       group: 'shop-production',
       listen: '/run/php/php8.2-fpm-devflow-shop-production.sock',
-      'listen.owner': 'shop-production',
+      'listen.owner': 'www-data',
       'listen.group': 'www-data',
       'listen.mode': '0660',
       clear_env: 'yes',
@@ -78,7 +78,7 @@ describe('renderPool', () => {
 
   it('adds optional limits, sorted and de-duplicated, and no slowlog when turned off', () => {
     const text = renderPool(
-      spec({ disableFunctions: ['shell_exec', 'exec', 'EXEC'], extraOpenBasedir: ['/var/lib/devflow/sessions/shop'], memoryLimitMb: 256, uploadMaxMb: 64, slowlogTimeoutSeconds: 0, listenGroup: 'nginx' }),
+      spec({ disableFunctions: ['shell_exec', 'exec', 'EXEC'], extraOpenBasedir: ['/var/lib/devflow/sessions/shop'], memoryLimitMb: 256, uploadMaxMb: 64, slowlogTimeoutSeconds: 0, listenOwner: 'nginx', listenGroup: 'nginx' }),
     );
     expect(ini(text)).toMatchObject({
       'php_admin_value[disable_functions]': 'exec,shell_exec',
@@ -86,6 +86,7 @@ describe('renderPool', () => {
       'php_admin_value[memory_limit]': '256M',
       'php_admin_value[upload_max_filesize]': '64M',
       'php_admin_value[post_max_size]': '64M',
+      'listen.owner': 'nginx',
       'listen.group': 'nginx',
     });
     expect(text).not.toContain('slowlog');

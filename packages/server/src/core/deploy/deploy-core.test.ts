@@ -7,7 +7,8 @@ import { quoteDotenvValue, renderDotenv } from './dotenv.js';
 import { siteLayout } from './layout.js';
 import { releasePlan, stepsFor } from './plan.js';
 import { releasesToPrune } from './retention.js';
-import { LINK_SHARED, LOCK, parseServerReport, POINT_LINK, PREPARE, RUN, UNLOCK, WRITE_ENV_FILE } from './scripts.js';
+import { LINK_SHARED, LOCK, parseServerReport, POINT_LINK, PREPARE, RUN, script, sequence, UNLOCK, WRITE_ENV_FILE } from './scripts.js';
+import { projectUser } from './project-user.js';
 import { choosePhpVersion, environmentSiteFiles, siteSlug } from './site-files.js';
 import { canTransition, interruptedStep, isTerminal, sourcesOf } from './state-machine.js';
 
@@ -139,7 +140,8 @@ describe('environment site files', () => {
     framework: 'laravel' as const,
     webRoot: 'public',
     phpVersion: '8.2',
-    webUser: 'www-data',
+    projectUser: 'df-shop-1a2b3c4d',
+    webServerUser: 'www-data',
     httpPort: 80,
     previewPort: 20001,
     maintenance: false,
@@ -154,7 +156,8 @@ describe('environment site files', () => {
       '/etc/nginx/sites-enabled/devflow-shop--production.preview.conf',
     ]);
     const [pool, , public_, preview] = files.map((f) => f.content);
-    expect(pool).toContain('user = www-data');
+    expect(pool).toContain('\nuser = df-shop-1a2b3c4d\ngroup = df-shop-1a2b3c4d\n');
+    expect(pool).toContain('\nlisten.owner = www-data\nlisten.group = www-data\nlisten.mode = 0660\n');
     expect(pool).toContain('php_admin_value[open_basedir] = /srv/devflow/apps/shop/production/:/tmp/');
     expect(public_).toContain('root /srv/devflow/apps/shop/production/current/public;');
     expect(public_).toContain('fastcgi_param SCRIPT_FILENAME $realpath_root$fastcgi_script_name;');
@@ -167,6 +170,20 @@ describe('environment site files', () => {
 
   it('refuses hostnames that would change the config', () => {
     expect(() => environmentSiteFiles({ ...site, hostnames: ['a.test; include /etc/passwd'] })).toThrow();
+  });
+
+  it('names one Unix user per project: valid, at most 32 characters, stable, distinct across organizations', () => {
+    const a = projectUser({ id: 'prj_01j9xabcdefghjkmnpqrstvw', slug: 'shop' });
+    expect(a).toMatch(/^df-shop-[0-9a-f]{8}$/);
+    expect(projectUser({ id: 'prj_01j9xabcdefghjkmnpqrstvw', slug: 'shop' })).toBe(a);
+    // Slugs are unique per organization only: the same slug in another organization gets another user.
+    expect(projectUser({ id: 'prj_01j9xzzzzzzzzzzzzzzzzzzzz', slug: 'shop' })).not.toBe(a);
+    const long = projectUser({ id: 'prj_1', slug: 'a-very-long-project-slug-that-goes-on-and-on' });
+    expect(long.length).toBeLessThanOrEqual(32);
+    expect(long).toMatch(/^df-a-very-long-project-[0-9a-f]{8}$/);
+    for (const p of [{ id: 'prj_01J9X_UPPER', slug: null }, { id: 'x', slug: 'Shop_Ünïcode--' }, { id: 'y', slug: '---' }]) {
+      expect(projectUser(p)).toMatch(/^[a-z_][a-z0-9_-]{0,31}$/);
+    }
   });
 
   it('chooses the PHP version to run', () => {
@@ -231,13 +248,29 @@ describe('remote scripts (run locally in sh)', () => {
     expect(fs.existsSync(path.join(d, 'PWNED'))).toBe(false);
   });
 
+  it('runs scripts in sequence in one command: each gets its own arguments, stdin reaches the reader, the first failure stops it', () => {
+    const d = tmp();
+    const run = (argv: string[], input?: string) => {
+      const r = spawnSync(argv[0] as string, argv.slice(1), { cwd: d, input, encoding: 'utf8' });
+      return { code: r.status, stdout: r.stdout };
+    };
+    const many = Array.from({ length: 12 }, (_, i) => `a${i}`);
+    const ok = run(sequence(script('printf "%s|" "$#" "$@"; echo', 'first', ...HOSTILE), script('cat', 'reads-stdin'), script('echo "$0 $# ${12}"', 'third', ...many), script('echo none', 'no-args')), 'from stdin\n');
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toBe(`${[String(HOSTILE.length), ...HOSTILE].join('|')}|\nfrom stdin\nthird 12 a11\nnone\n`);
+    const failed = run(sequence(script('echo one', 'one'), script('exit 7', 'two'), script('echo three', 'three')));
+    expect(failed).toEqual({ code: 7, stdout: 'one\n' });
+    expect(fs.existsSync(path.join(d, 'PWNED'))).toBe(false);
+    expect(() => sequence(['echo', 'x'])).toThrow(TypeError);
+  });
+
   it('reports the server and skips commands whose condition fails', () => {
     const d = tmp();
     const out = sh(PREPARE, [d, 'root'], { cwd: d });
     expect(out.code).toBe(0);
     const report = parseServerReport(out.stdout);
     expect(report.tools.has('git')).toBe(true);
-    expect(report.webUserExists).toBe(true);
+    expect(report.projectUser).toBe('exists');
     expect(report.currentRelease).toBeNull();
     expect(sh(RUN, ['exists', 'nope', '', 'sh', '-c', 'echo ran'], { cwd: d }).stdout).toContain('skipped');
     expect(sh(RUN, ['always', '', '', 'printf', '%s', '$(touch PWNED)'], { cwd: d }).stdout).toBe('$(touch PWNED)');

@@ -10,13 +10,42 @@ export function script(text: string, name: string, ...args: string[]): string[] 
   return ['sh', '-c', text, name, ...args];
 }
 
+/**
+ * Runs fixed scripts one after another in ONE remote command (one SSH channel
+ * instead of several): groups of `count text name arg…`; stops at the first
+ * script that fails, with its exit code. Each script gets exactly its own
+ * arguments: `eval` only ever sees `"${N}"` references built from digits,
+ * never a value. stdin goes to whichever script reads it first.
+ */
+export const SEQUENCE = `while [ $# -gt 0 ]; do
+  n=$1 i=4 refs=
+  while [ "$i" -lt $((n + 4)) ]; do refs="$refs \\"\\\${$i}\\""; i=$((i + 1)); done
+  eval "sh -c \\"\\$2\\" \\"\\$3\\"$refs" || exit $?
+  shift $((n + 3))
+done`;
+
+/** One argv running several `script()` argvs in order (see SEQUENCE). */
+export function sequence(...scripts: string[][]): string[] {
+  const args: string[] = [];
+  for (const argv of scripts) {
+    const [sh, c, text, name, ...rest] = argv;
+    if (sh !== 'sh' || c !== '-c' || text === undefined || name === undefined) throw new TypeError('sequence() takes argvs made by script().');
+    args.push(String(rest.length), text, name, ...rest);
+  }
+  return ['sh', '-c', SEQUENCE, 'sequence', ...args];
+}
+
 /** Marks sections of a script's output for `parseSections`. */
 export const SECTION = '@@devflow:';
 
 /**
- * $1 base. Creates the layout and reports what the server has: tools,
- * PHP-FPM versions, the live release, release directories, service manager,
- * and whether the web user exists.
+ * $1 base, $2 the project's Unix user. Creates the layout and the project
+ * user when missing (a system user with no home and no login shell; its own
+ * group), and reports what the server has: tools, PHP-FPM versions, the live
+ * release, release directories, service manager, and the project user
+ * (`created`, `exists`, or nothing when it could not be created).
+ * useradd is retried: another deployment may hold /etc/passwd's lock
+ * (exit 10) or create the same user first (exit 9).
  */
 export const PREPARE = `set -e
 umask 022
@@ -33,8 +62,47 @@ s releases
 ls -1 -- "$1/releases" 2>/dev/null || true
 s service-manager
 if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then echo systemd; else echo service; fi
-s web-user
-if id -u "$2" >/dev/null 2>&1; then echo "$2"; fi
+s project-user
+if id -u "$2" >/dev/null 2>&1; then echo exists; exit 0; fi
+n=0
+while [ "$n" -lt 5 ] && [ "$(id -u)" = 0 ]; do
+  n=$((n + 1))
+  g=--user-group
+  if getent group "$2" >/dev/null 2>&1; then g=--gid=$2; fi
+  if useradd --system "$g" --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin --comment 'DevFlow project' -- "$2" >&2; then echo created; exit 0; fi
+  if id -u "$2" >/dev/null 2>&1; then echo exists; exit 0; fi
+  sleep 1
+done
+exit 0`;
+
+/**
+ * $1 base, $2 project user, $3 env file in shared/ ('' = none), then the
+ * plan's `d:`/`w:` specs. Hands the env file's group and the shared and
+ * writable directories of the live release to the project user when another
+ * user owns them: an environment deployed before projects had their own user,
+ * whose pool is re-rendered (maintenance) before its next deployment.
+ * Reports on stderr, so PREPARE's sections before it stay parseable.
+ */
+export const ADOPT = `base=$1 user=$2 env=$3
+shift 3
+id -u "$user" >/dev/null 2>&1 || exit 0
+g=$(id -gn "$user")
+if [ -n "$env" ] && [ -e "$base/shared/$env" ]; then chgrp -- "$g" "$base/shared/$env"; fi
+rel=$(readlink -f -- "$base/current" 2>/dev/null) || rel=
+for spec in "$@"; do
+  kind=\${spec%%:*}
+  p=\${spec#*:}
+  case $kind in
+  d) dir=$base/shared/$p ;;
+  w)
+    [ -n "$rel" ] || continue
+    dir=$(realpath -- "$rel/$p" 2>/dev/null) || continue
+    case $dir in "$rel"/*|"$base/shared"/*) ;; *) continue ;; esac
+    ;;
+  *) continue ;;
+  esac
+  if [ -d "$dir" ] && [ "$(stat -c %U -- "$dir")" != "$user" ]; then chown -R -- "$user:$g" "$dir"; echo "handed $p to $user" >&2; fi
+done
 exit 0`;
 
 /** $1 lock dir, $2 owner (deployment id). Exit 75 with `held by <owner>` when another deployment holds it. */
@@ -56,8 +124,9 @@ cat > "$1.devflow-tmp"
 mv -f -- "$1.devflow-tmp" "$1"`;
 
 /**
- * $1 path, $2 web user; content on stdin. Written atomically with mode 0640,
- * owner the deploy user, group the web user's, so PHP can read it and nobody else.
+ * $1 path, $2 project user; content on stdin. Written atomically with mode
+ * 0640, owner the deploy user, group the project user's, so the project's
+ * PHP can read it and other projects' users cannot.
  */
 export const WRITE_ENV_FILE = `set -e
 umask 027
@@ -128,11 +197,11 @@ done
 exit 0`;
 
 /**
- * $1 release, $2 shared root, $3 web user, then specs: `d:<dir>` shared dir,
+ * $1 release, $2 shared root, $3 project user, then specs: `d:<dir>` shared dir,
  * `f:<file>` shared file, `e:<dir>` directory to create in shared/,
- * `w:<dir>` writable by the web user, `l:<link>=<target>` symlink in the release.
+ * `w:<dir>` writable by the project user, `l:<link>=<target>` symlink in the release.
  * A shared path missing from shared/ is seeded from the release (Deployer's rule);
- * shared directories belong to the web user.
+ * shared directories belong to the project user.
  */
 export const LINK_SHARED = `set -e
 rel=$1 shared=$2 web=$3
@@ -146,7 +215,7 @@ for spec in "$@"; do
       mkdir -p -- "$shared/$p"
       if [ -d "$rel/$p" ] && [ ! -L "$rel/$p" ]; then cp -a -- "$rel/$p/." "$shared/$p/"; fi
     fi
-    # Shared directories hold what the app writes at runtime (storage, logs, uploads): the web user owns them.
+    # Shared directories hold what the app writes at runtime (storage, logs, uploads): the project user owns them.
     if id -u "$web" >/dev/null 2>&1 && [ "$(stat -c %U -- "$shared/$p")" != "$web" ]; then chown -R -- "$web:$(id -gn "$web")" "$shared/$p"; fi
     rm -rf -- "$rel/$p"
     mkdir -p -- "$(dirname -- "$rel/$p")"
@@ -185,7 +254,8 @@ done`;
 /**
  * Runs one planned command in the current directory. $1 condition
  * (`always`, `exists`, `command`), $2 its argument, $3 user to run as ('' =
- * the deploy user), then argv. A command whose condition fails is skipped.
+ * the deploy user; else the project user, through runuser), then argv. A
+ * command whose condition fails is skipped.
  */
 export const RUN = `kind=$1 arg=$2 as=$3
 shift 3
@@ -195,6 +265,9 @@ command) if ! command -v "$arg" >/dev/null 2>&1; then echo "skipped: $arg is not
 esac
 if [ -n "$as" ] && [ "$(id -u)" = 0 ] && id -u "$as" >/dev/null 2>&1; then exec runuser -u "$as" -- "$@"; fi
 exec "$@"`;
+
+/** $1 a command line: printed as `$ <line>` ahead of that command's output when several run in one sequence. */
+export const ANNOUNCE = `printf '$ %s\\n' "$1"`;
 
 /** composer install when composer.json is there and vendor/ is not (Packagist-free fixtures carry vendor/). */
 export const COMPOSER_INSTALL = `if [ ! -f composer.json ]; then echo "no composer.json: nothing to install"; exit 0; fi
@@ -284,7 +357,8 @@ export interface ServerReport {
   currentRelease: string | null;
   releases: string[];
   serviceManager: 'systemd' | 'service';
-  webUserExists: boolean;
+  /** The project's Unix user: made by this run, already there, or missing (useradd failed or not root). */
+  projectUser: 'created' | 'exists' | 'missing';
 }
 
 /** Reads PREPARE's output. */
@@ -298,6 +372,6 @@ export function parseServerReport(output: string): ServerReport {
     currentRelease: current ? (current.split('/').pop() ?? null) : null,
     releases: lines('releases'),
     serviceManager: lines('service-manager')[0] === 'systemd' ? 'systemd' : 'service',
-    webUserExists: lines('web-user').length > 0,
+    projectUser: (['created', 'exists'] as const).find((v) => v === lines('project-user')[0]) ?? 'missing',
   };
 }

@@ -23,8 +23,10 @@ export interface EnvironmentSite {
   webRoot: string;
   /** PHP version of the pool, or null for a static site. */
   phpVersion: string | null;
-  /** User and group PHP runs as. */
-  webUser: string;
+  /** User and group PHP runs as: the project's own (see projectUser()). */
+  projectUser: string;
+  /** User and group nginx runs as: they own the pool's socket. */
+  webServerUser: string;
   httpPort: number;
   previewPort: number;
   maintenance: boolean;
@@ -79,7 +81,18 @@ export function environmentSiteFiles(s: EnvironmentSite): RenderedFile[] {
       : { kind: 'static', documentRoot: docRoot(dir, s.webRoot) };
   const files: RenderedFile[] = [];
   if (php) {
-    files.push(renderPoolFile({ id: s.environmentId, slug: s.slug, phpVersion: php.version, user: s.webUser, group: s.webUser, rootDir: s.layout.base }));
+    files.push(
+      renderPoolFile({
+        id: s.environmentId,
+        slug: s.slug,
+        phpVersion: php.version,
+        user: s.projectUser,
+        group: s.projectUser,
+        listenOwner: s.webServerUser,
+        listenGroup: s.webServerUser,
+        rootDir: s.layout.base,
+      }),
+    );
   }
   files.push(
     ...renderSiteFiles({

@@ -35,6 +35,8 @@ export interface PoolSpec {
   rootDir: string;
   /** More directories PHP may open (e.g. a sessions directory outside rootDir). */
   extraOpenBasedir?: string[];
+  /** User of the web server, which owns the socket (default www-data). */
+  listenOwner?: string;
   /** Group of the web server, which connects to the socket (default www-data). */
   listenGroup?: string;
   /** Default: dynamic, 5 children, 2 started, 1–3 spare. */
@@ -84,8 +86,8 @@ function basedir(path: string): string {
 }
 
 /**
- * The pool file of one environment: its own user, a socket only the web
- * server's group can use, a clean environment, open_basedir fenced to the
+ * The pool file of one environment: its own user, a socket (0660) only the
+ * web server's user and group can use, a clean environment, open_basedir fenced to the
  * environment's directory and /tmp/, workers' output and a slowlog.
  * Pure and deterministic; throws `proxy.invalid_config` naming the field.
  */
@@ -97,6 +99,7 @@ export function renderPool(spec: PoolSpec): string {
   const user = unixName('user', spec.user);
   const group = unixName('group', spec.group);
   if (user === 'root' || group === 'root') throw invalidConfig(user === 'root' ? 'user' : 'group', 'a pool never runs as root.');
+  const listenOwner = unixName('listenOwner', spec.listenOwner ?? 'www-data');
   const listenGroup = unixName('listenGroup', spec.listenGroup ?? 'www-data');
   const root = absolutePath('rootDir', spec.rootDir);
   const extra = (spec.extraOpenBasedir ?? []).map((p, i) => basedir(absolutePath(`extraOpenBasedir.${i}`, p)));
@@ -118,7 +121,7 @@ export function renderPool(spec: PoolSpec): string {
     `group = ${group}`,
     '',
     `listen = ${phpFpmSocketPath(version, slug)}`,
-    `listen.owner = ${user}`,
+    `listen.owner = ${listenOwner}`,
     `listen.group = ${listenGroup}`,
     'listen.mode = 0660',
     '',

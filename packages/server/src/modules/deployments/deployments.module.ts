@@ -34,8 +34,8 @@ export interface DeploymentsModuleOptions {
   root?: string;
   /** Accept local paths as repository URLs (tests, single-box setups). Default false. */
   allowLocalRepositories?: boolean;
-  /** The user php-fpm runs as (default www-data). */
-  webUser?: string;
+  /** The user nginx runs as, owner of the PHP-FPM sockets (default www-data). PHP runs as each project's own user. */
+  webServerUser?: string;
   /** Port of the public nginx server block (default 80). */
   publicPort?: number;
   /** First loopback port given to environments' preview listeners (default 20000). */
@@ -88,7 +88,7 @@ export function createDeploymentsModule(d: DeploymentsModuleDeps, o: Deployments
   const store = new DeploymentStore(d.db, d.bus, clock);
   const release = new ReleaseStrategy(d.servers.ssh, o.proxy ?? new NginxConfigurator(d.servers.ssh), {
     root: o.root ?? '/srv/devflow/apps',
-    webUser: o.webUser ?? 'www-data',
+    webServerUser: o.webServerUser ?? 'www-data',
     publicPort: o.publicPort ?? 80,
     allowLocalRepositories: allowLocal,
     lockWaitMs: o.lockWaitMs ?? 60_000,

@@ -43,11 +43,15 @@ export class PersistedSteps implements StepRunner {
     const started = Date.now();
     let exit: number | null = null;
     let note: string | null = null;
-    await this.store.setStep(this.deploymentId, name, { status: 'running', started_at: this.store.now() });
+    // The `running` mark is written while the step's first command is under way (one database
+    // round trip less per step); the outcome is written only after it, so rows and events stay in order.
+    const marked = this.store.setStep(this.deploymentId, name, { status: 'running', started_at: this.store.now() });
+    marked.catch(() => undefined);
     this.log.line(name, 'system', `==> ${name}`);
     try {
       if (signal.aborted) throw signal.reason;
       const out = await fn({ name, signal, deadline: started + timeoutMs, exitCode: (c) => (exit = c), note: (t) => (note = t) });
+      await marked;
       await this.store.setStep(this.deploymentId, name, { status: 'succeeded', finished_at: this.store.now(), exit_code: exit ?? 0, detail: note === null ? null : this.log.redact(note) });
       this.log.line(name, 'system', `<== ${name} succeeded in ${((Date.now() - started) / 1000).toFixed(1)} s${note ? `: ${note}` : ''}`);
       return out;
@@ -55,6 +59,7 @@ export class PersistedSteps implements StepRunner {
       const timedOut = timeout.signal.aborted && !this.signal.aborted;
       const cancelled = this.signal.aborted && (this.signal.reason as { why?: string } | undefined)?.why === 'cancelled';
       const detail = this.log.redact(timedOut ? `timed out after ${Math.round(timeoutMs / 1000)} s` : cancelled ? 'cancelled' : describeError(err));
+      await marked.catch(() => undefined);
       await this.store.setStep(this.deploymentId, name, { status: cancelled ? 'cancelled' : 'failed', finished_at: this.store.now(), exit_code: exit, detail: detail.slice(0, 1000) });
       this.log.line(name, 'system', `<== ${name} ${cancelled ? 'cancelled' : 'failed'} after ${((Date.now() - started) / 1000).toFixed(1)} s: ${detail}`);
       if (timedOut) throw new AppError('unprocessable', 'deployment.step_timeout', `Step ${name} timed out after ${Math.round(timeoutMs / 1000)} s.`, { cause: err });

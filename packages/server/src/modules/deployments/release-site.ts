@@ -2,7 +2,8 @@ import type { ProxyConfigurator } from '../../adapters/proxy/proxy-configurator.
 import type { SshExecutor } from '../../adapters/ssh/ssh-executor.js';
 import type { SiteLayout } from '../../core/deploy/layout.js';
 import type { ReleasePlan } from '../../core/deploy/plan.js';
-import { parseServerReport, PREPARE, script, WRITE_PUBLIC_FILE, type ServerReport } from '../../core/deploy/scripts.js';
+import { ADOPT, parseServerReport, PREPARE, script, sequence, WRITE_PUBLIC_FILE, type ServerReport } from '../../core/deploy/scripts.js';
+import { projectUser } from '../../core/deploy/project-user.js';
 import { choosePhpVersion, environmentSiteFiles, MAINTENANCE_PAGE, maintenancePagePath, servesPhp, siteSlug } from '../../core/deploy/site-files.js';
 import { AppError } from '../../lib/errors.js';
 import { onAll, type RemoteRunner } from './remote-runner.js';
@@ -18,13 +19,17 @@ export class ReleaseSite {
   constructor(
     private readonly ssh: SshExecutor,
     private readonly proxy: ProxyConfigurator,
-    private readonly o: { webUser: string; publicPort: number },
+    private readonly o: { webServerUser: string; publicPort: number },
   ) {}
 
   /** The pool, site and preview files for one server (its installed PHP versions decide the pool's). */
   files(ctx: EnvironmentContext, L: SiteLayout, plan: ReleasePlan, report: ServerReport | undefined, maintenance: boolean, s: DeployServer) {
     const php = servesPhp(plan.framework) ? choosePhpVersion(report?.phpFpmVersions ?? [], ctx.detection?.phpVersion ?? null) : null;
     if (servesPhp(plan.framework) && !php) throw new AppError('unprocessable', 'deployment.no_php_fpm', `PHP-FPM is not installed on ${s.name} (nothing in /etc/php/*/fpm): provision PHP first.`);
+    const user = projectUser(ctx.project);
+    if (php && report?.projectUser === 'missing') {
+      throw new AppError('unprocessable', 'deployment.project_user_missing', `Could not create the Unix user ${user} on ${s.name} (useradd failed, or the SSH user is not root): PHP-FPM cannot run the project's pool without it.`);
+    }
     if (ctx.environment.preview_port === null) throw new AppError('conflict', 'environment.no_preview_port', 'The environment has no preview port; recreate it.');
     return environmentSiteFiles({
       environmentId: ctx.environment.id,
@@ -34,7 +39,8 @@ export class ReleaseSite {
       framework: plan.framework,
       webRoot: plan.webRoot,
       phpVersion: php,
-      webUser: this.o.webUser,
+      projectUser: user,
+      webServerUser: this.o.webServerUser,
       httpPort: this.o.publicPort,
       previewPort: ctx.environment.preview_port,
       maintenance,
@@ -64,7 +70,10 @@ export class ReleaseSite {
   async setMaintenance(ctx: EnvironmentContext, L: SiteLayout, plan: ReleasePlan, enabled: boolean): Promise<void> {
     await onAll(ctx.servers, async (s) => {
       const exec = (argv: string[], stdin?: string) => this.ssh.exec(s.target, argv, { signal: ctx.signal, timeoutMs: 30_000, secrets: ctx.secrets, ...(stdin !== undefined ? { stdin } : {}) });
-      const report = parseServerReport((await exec(script(PREPARE, 'prepare', L.base, this.o.webUser))).stdout);
+      const user = projectUser(ctx.project);
+      // The pool is re-rendered with the project user: make sure what it reads and writes is that user's.
+      const adopt = script(ADOPT, 'adopt', L.base, user, plan.envFile ?? '', ...plan.sharedSpecs.filter((p) => p.startsWith('d:') || p.startsWith('w:')));
+      const report = parseServerReport((await exec(sequence(script(PREPARE, 'prepare', L.base, user), adopt))).stdout);
       if (enabled) await exec(script(WRITE_PUBLIC_FILE, 'write-page', maintenancePagePath(L)), MAINTENANCE_PAGE);
       await this.proxy.apply(s.target, this.files(ctx, L, plan, report, enabled, s), { signal: ctx.signal, timeoutMs: 60_000 });
     });

@@ -5,6 +5,7 @@ import { detectFramework, relevantFiles } from '../../core/detect/detect.js';
 import { renderDotenv } from '../../core/deploy/dotenv.js';
 import { siteLayout, type SiteLayout } from '../../core/deploy/layout.js';
 import { releasePlan, type ReleasePlan } from '../../core/deploy/plan.js';
+import { projectUser } from '../../core/deploy/project-user.js';
 import { releasesToPrune } from '../../core/deploy/retention.js';
 import { choosePhpVersion } from '../../core/deploy/site-files.js';
 import type { ProxyConfigurator } from '../../adapters/proxy/proxy-configurator.js';
@@ -13,28 +14,27 @@ import {
   FETCH,
   HEALTH_CHECK,
   LINK_SHARED,
-  LOCK,
   parseSections,
-  parseServerReport,
   POINT_LINK,
-  PREPARE,
   READ_CURRENT,
   RELEASE_EXISTS,
   REMOVE_RELEASES,
   RESOLVE,
   RUN,
+  ANNOUNCE,
   script,
+  SECTION,
+  sequence,
   SNAPSHOT,
   UNLOCK,
   WRITE_ENV_FILE,
-  WRITE_PRIVATE_FILE,
-  type ServerReport,
 } from '../../core/deploy/scripts.js';
 import type { PlannedCommand } from '../../core/deploy/templates.js';
 import { AppError } from '../../lib/errors.js';
 import { newId } from '../../lib/ids.js';
 import { allowedProtocols } from '../projects/repository-url.js';
 import type { ReleaseRow } from './deployment-store.js';
+import { lockAll, unlockAll, type RunState } from './release-lock.js';
 import { ReleaseSite } from './release-site.js';
 import { cleanupScope, onAll, RemoteRunner, type CommandScope } from './remote-runner.js';
 import type { DeployContext, DeployServer, DeployStrategy, EnvironmentContext, StepHandle } from './strategy.js';
@@ -42,8 +42,8 @@ import type { DeployContext, DeployServer, DeployStrategy, EnvironmentContext, S
 export interface ReleaseStrategyOptions {
   /** Where environments live on servers (default /srv/devflow/apps). */
   root: string;
-  /** The user php-fpm runs as; owns writable directories and runs framework commands. */
-  webUser: string;
+  /** The user nginx runs as: owns the PHP-FPM sockets (each project's PHP runs as its own user, see projectUser()). */
+  webServerUser: string;
   /** Port of the public server block. */
   publicPort: number;
   allowLocalRepositories: boolean;
@@ -51,23 +51,7 @@ export interface ReleaseStrategyOptions {
   lockWaitMs: number;
 }
 
-/** What one deployment learned and changed, for compensation on failure. */
-interface RunState {
-  reports: Map<string, ServerReport>;
-  locked: Set<string>;
-  previous: string | null;
-  created: boolean;
-  envWritten: boolean;
-  switched: Set<string>;
-}
-
-const sleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve, reject) => {
-    const t = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => (clearTimeout(t), reject(signal.reason as Error)), { once: true });
-  });
-
-const REQUIRED_TOOLS = ['git', 'curl', 'nginx'];
+const envLabel = (file: string, vars: Record<string, string>, what: string) => `write shared/${file}: ${Object.keys(vars).length} variable(s), ${what}`;
 
 /**
  * The release strategy (Envoyer/Deployer style): every deployment is a new
@@ -86,7 +70,7 @@ export class ReleaseStrategy implements DeployStrategy {
     private readonly proxy: ProxyConfigurator,
     private readonly o: ReleaseStrategyOptions,
   ) {
-    this.site = new ReleaseSite(ssh, proxy, { webUser: o.webUser, publicPort: o.publicPort });
+    this.site = new ReleaseSite(ssh, proxy, { webServerUser: o.webServerUser, publicPort: o.publicPort });
   }
 
   /** The layout of an environment on its servers. */
@@ -106,18 +90,24 @@ export class ReleaseStrategy implements DeployStrategy {
     const dir = L.release(rid);
     const first = ctx.servers[0] as DeployServer;
     try {
-      await ctx.steps.run('lock', (step) => this.lockAll(ctx, remote, step, L, st));
+      await ctx.steps.run('lock', (step) => lockAll(ctx, remote, step, L, st, this.o.lockWaitMs));
 
       const meta = await ctx.steps.run('fetch', async (step) => {
         const url = ctx.project.repository_url;
-        await onAll(ctx.servers, (s) =>
-          remote.exec(s, step, `git fetch ${redactText(url)} (cached mirror ${L.repo})`, script(FETCH, 'fetch', L.repo, url, L.deployKey, allowedProtocols(this.o.allowLocalRepositories))),
-        );
         const wanted = ctx.deployment.commit ?? ctx.deployment.ref ?? ctx.environment.branch;
-        const found = await onAll(ctx.servers, (s) => remote.exec(s, step, `resolve ${wanted}`, script(RESOLVE, 'resolve', L.repo, wanted), { quiet: true }));
-        const commits = new Set(found.map((r) => r.stdout.split('\n')[0]?.trim()));
+        // One remote command per server: fetch, then resolve (its three lines end the output).
+        const found = await onAll(ctx.servers, async (s) => {
+          const res = await remote.exec(
+            s,
+            step,
+            `git fetch ${redactText(url)} (cached mirror ${L.repo}), resolve ${wanted}`,
+            sequence(script(FETCH, 'fetch', L.repo, url, L.deployKey, allowedProtocols(this.o.allowLocalRepositories)), script(RESOLVE, 'resolve', L.repo, wanted)),
+          );
+          return res.stdout.replace(/\n$/, '').split('\n').slice(-3);
+        });
+        const commits = new Set(found.map((r) => r[0]?.trim()));
         if (commits.size !== 1) throw new AppError('unprocessable', 'deployment.servers_disagree', `The servers resolved ${wanted} to different commits: ${[...commits].join(', ')}.`);
-        const [commit = '', author = null, message = null] = (found[0]?.stdout ?? '').split('\n');
+        const [commit = '', author = null, message = null] = found[0] ?? [];
         await ctx.record.commit({ commit, author, message });
         step.note(`${commit.slice(0, 12)} ${message ?? ''}`.trim());
         return { commit, author, message };
@@ -142,9 +132,13 @@ export class ReleaseStrategy implements DeployStrategy {
         };
         await ctx.record.release(release);
         st.created = true;
-        await onAll(ctx.servers, (s) => remote.exec(s, step, `git archive ${meta.commit.slice(0, 12)} | tar -x -C releases/${rid}`, script(EXPORT, 'export', L.repo, meta.commit, dir, L.devflow)));
-        const snap = await remote.exec(first, step, 'read the release for detection', script(SNAPSHOT, 'snapshot', dir), { quiet: true });
-        const sections = parseSections(snap.stdout);
+        const exportArgv = script(EXPORT, 'export', L.repo, meta.commit, dir, L.devflow);
+        const label = `git archive ${meta.commit.slice(0, 12)} | tar -x -C releases/${rid}`;
+        // The first server exports and lists the release for detection in one command (quiet: the listing is not log material).
+        const [snap] = await onAll(ctx.servers, (s) => (s === first ? remote.exec(s, step, `${label}; read the release for detection`, sequence(exportArgv, script(SNAPSHOT, 'snapshot', dir)), { quiet: true }) : remote.exec(s, step, label, exportArgv)));
+        const exported = (snap?.stdout ?? '').split(`\n${SECTION}`)[0]?.trim();
+        if (exported) remote.note(first, step.name, exported);
+        const sections = parseSections(snap?.stdout ?? '');
         detection = detectFramework({
           files: relevantFiles((sections.get('files') ?? '').split('\n')),
           composerJson: sections.get('file:composer.json') ?? null,
@@ -160,10 +154,15 @@ export class ReleaseStrategy implements DeployStrategy {
       const plan = this.plan(ctx, framework ?? 'php', detection);
       await ctx.steps.run('shared', async (step) => {
         st.envWritten = !!plan.envFile;
-        await onAll(ctx.servers, async (s) => {
-          if (plan.envFile) await this.writeEnv(remote, s, step, L, plan.envFile, ctx.variables, `version ${ctx.envVersion}`);
-          await remote.exec(s, step, `link shared paths (${plan.sharedSpecs.length})`, script(LINK_SHARED, 'link-shared', dir, L.shared, this.o.webUser, ...plan.sharedSpecs));
-        });
+        const user = projectUser(ctx.project);
+        const link = script(LINK_SHARED, 'link-shared', dir, L.shared, user, ...plan.sharedSpecs);
+        const linkLabel = `link shared paths (${plan.sharedSpecs.length})`;
+        // The env file (content on stdin) and the links in one remote command.
+        await onAll(ctx.servers, (s) =>
+          plan.envFile
+            ? remote.exec(s, step, `${envLabel(plan.envFile, ctx.variables, `version ${ctx.envVersion}`)}; ${linkLabel}`, sequence(this.envArgv(L, user, plan.envFile), link), { stdin: renderDotenv(ctx.variables) })
+            : remote.exec(s, step, linkLabel, link),
+        );
       });
 
       await this.commands(ctx, remote, 'build', plan.build, dir);
@@ -181,11 +180,14 @@ export class ReleaseStrategy implements DeployStrategy {
         await onAll(ctx.servers, async (s) => {
           const onDisk = [...new Set([...(st.reports.get(s.id)?.releases ?? []), rid])];
           const prune = releasesToPrune(onDisk, known, ctx.environment.keep_releases, [rid, st.previous]);
-          if (prune.length) await remote.exec(s, step, `remove ${prune.length} old release(s), keep ${ctx.environment.keep_releases}`, script(REMOVE_RELEASES, 'prune', L.releases, ...prune));
+          const unlock = script(UNLOCK, 'unlock', L.lock, ctx.deployment.id);
+          // Pruning and unlocking in one remote command.
+          if (prune.length) await remote.exec(s, step, `remove ${prune.length} old release(s), keep ${ctx.environment.keep_releases}; unlock ${L.lock}`, sequence(script(REMOVE_RELEASES, 'prune', L.releases, ...prune), unlock));
+          else await remote.exec(s, step, `unlock ${L.lock}`, unlock);
+          st.locked.delete(s.id);
           for (const id of prune) removed.add(id);
         });
         await ctx.record.releaseStatus([...removed].filter((id) => known.some((k) => k.id === id)), 'pruned');
-        await this.unlockAll(ctx, remote, step, L, st);
         step.note(`kept ${ctx.environment.keep_releases} release(s)`);
       });
       return { releaseId: rid };
@@ -194,7 +196,7 @@ export class ReleaseStrategy implements DeployStrategy {
       if (st.created) await ctx.record.releaseStatus([rid], 'failed').catch(() => undefined);
       throw err;
     } finally {
-      if (st.locked.size) await this.unlockAll(ctx, remote, cleanupScope('cleanup'), L, st).catch(() => undefined);
+      if (st.locked.size) await unlockAll(ctx, remote, cleanupScope('cleanup'), L, st).catch(() => undefined);
     }
   }
 
@@ -204,27 +206,32 @@ export class ReleaseStrategy implements DeployStrategy {
     const st: RunState = { reports: new Map(), locked: new Set(), previous: null, created: false, envWritten: false, switched: new Set() };
     const plan = this.plan(ctx, ctx.framework ?? 'php', ctx.detection);
     try {
-      await ctx.steps.run('lock', (step) => this.lockAll(ctx, remote, step, L, st));
+      await ctx.steps.run('lock', (step) => lockAll(ctx, remote, step, L, st, this.o.lockWaitMs));
       await ctx.steps.run('env', async (step) => {
-        await onAll(ctx.servers, async (s) => {
-          await remote.exec(s, step, `check releases/${target.id} is kept`, script(RELEASE_EXISTS, 'release-exists', L.release(target.id)));
-        });
+        const user = projectUser(ctx.project);
+        const parts = [{ label: `check releases/${target.id} is kept`, argv: script(RELEASE_EXISTS, 'release-exists', L.release(target.id)) }];
+        // A release built before projects had their own user has writable paths owned by the old web user: hand them over.
+        const writable = plan.sharedSpecs.filter((p) => p.startsWith('w:'));
+        if (writable.length) parts.push({ label: `make ${writable.length} path(s) writable by ${user}`, argv: script(LINK_SHARED, 'link-shared', L.release(target.id), L.shared, user, ...writable) });
         if (plan.envFile) {
           st.envWritten = true;
-          await onAll(ctx.servers, (s) => this.writeEnv(remote, s, step, L, plan.envFile as string, ctx.variables, `version ${ctx.envVersion} of release ${target.id}`));
+          parts.push({ label: envLabel(plan.envFile, ctx.variables, `version ${ctx.envVersion} of release ${target.id}`), argv: this.envArgv(L, user, plan.envFile) });
         }
+        // One remote command per server; it stops before touching anything when the release is gone.
+        const argv = parts.length === 1 ? (parts[0]?.argv ?? []) : sequence(...parts.map((p) => p.argv));
+        await onAll(ctx.servers, (s) => remote.exec(s, step, parts.map((p) => p.label).join('; '), argv, plan.envFile ? { stdin: renderDotenv(ctx.variables) } : {}));
         step.note(`release ${target.id} (${target.commit.slice(0, 12)})`);
       });
       await ctx.steps.run('healthcheck', (step) => this.previewCheck(ctx, remote, step, L, target.id, plan));
       await ctx.steps.run('switch', (step) => this.switchTo(ctx, remote, step, L, target.id, st));
       await ctx.steps.run('verify', (step) => this.publicCheck(ctx, remote, step, plan));
-      await ctx.steps.run('cleanup', (step) => this.unlockAll(ctx, remote, step, L, st));
+      await ctx.steps.run('cleanup', (step) => unlockAll(ctx, remote, step, L, st));
       return { releaseId: target.id };
     } catch (err) {
       await this.compensate(ctx, remote, L, st, { remove: null });
       throw err;
     } finally {
-      if (st.locked.size) await this.unlockAll(ctx, remote, cleanupScope('cleanup'), L, st).catch(() => undefined);
+      if (st.locked.size) await unlockAll(ctx, remote, cleanupScope('cleanup'), L, st).catch(() => undefined);
     }
   }
 
@@ -248,7 +255,7 @@ export class ReleaseStrategy implements DeployStrategy {
           if (d.kind === 'deploy' && d.release_id) await remote.exec(s, scope, `remove unfinished release ${d.release_id}`, script(REMOVE_RELEASES, 'remove', L.releases, d.release_id));
           const envFile = this.plan(ctx as DeployContext, ctx.framework ?? 'php', ctx.detection).envFile;
           const liveVars = previous ? await ctx.record.variablesOf(previous) : null;
-          if (envFile && liveVars) await this.writeEnv(remote, s, scope, L, envFile, liveVars, `of release ${previous}`);
+          if (envFile && liveVars) await this.writeEnv(remote, s, scope, L, projectUser(ctx.project), envFile, liveVars, `of release ${previous}`);
           await remote.exec(s, scope, 'release the lock', script(UNLOCK, 'unlock', L.lock, d.id));
         } catch (err) {
           remote.note(s, scope.name, `recovery on ${s.name} failed: ${redactText(err instanceof Error ? err.message : String(err), ctx.secrets)}`);
@@ -265,45 +272,12 @@ export class ReleaseStrategy implements DeployStrategy {
 
   // ------------------------------------------------------------ steps
 
-  private async lockAll(ctx: DeployContext, remote: RemoteRunner, step: StepHandle, L: SiteLayout, st: RunState): Promise<void> {
-    await onAll(ctx.servers, async (s) => {
-      const out = await remote.exec(s, step, `prepare ${L.base}`, script(PREPARE, 'prepare', L.base, this.o.webUser), { quiet: true });
-      const report = parseServerReport(out.stdout);
-      st.reports.set(s.id, report);
-      const missing = REQUIRED_TOOLS.filter((t) => !report.tools.has(t));
-      if (missing.length) throw new AppError('unprocessable', 'deployment.server_missing_tools', `${s.name} lacks ${missing.join(', ')}: provision the server first.`);
-      if (ctx.deployKey) await remote.exec(s, step, 'install the deploy key', script(WRITE_PRIVATE_FILE, 'write-key', L.deployKey), { stdin: ctx.deployKey });
-      await this.lock(ctx, remote, s, step, L);
-      st.locked.add(s.id);
-    });
-    const currents = [...st.reports.values()].map((r) => r.currentRelease);
-    const envCurrent = ctx.environment.current_release_id;
-    st.previous = envCurrent && currents.every((c) => c === envCurrent) ? envCurrent : (currents[0] ?? null);
-    if (new Set(currents).size > 1) ctx.log.line(step.name, 'system', `warning: servers serve different releases (${currents.join(', ')}); switching back would use ${st.previous ?? 'none'}`);
-    await ctx.record.previousRelease(st.previous);
-    step.note(`${ctx.servers.length} server(s) locked; ${st.previous ? `live release ${st.previous}` : 'first deployment'}`);
+  private envArgv(L: SiteLayout, user: string, file: string): string[] {
+    return script(WRITE_ENV_FILE, 'write-env', `${L.shared}/${file}`, user);
   }
 
-  private async lock(ctx: DeployContext, remote: RemoteRunner, s: DeployServer, step: StepHandle, L: SiteLayout): Promise<void> {
-    const giveUp = Date.now() + this.o.lockWaitMs;
-    for (;;) {
-      const res = await remote.exec(s, step, `lock ${L.lock}`, script(LOCK, 'lock', L.lock, ctx.deployment.id), { check: false });
-      if (res.exitCode === 0) return;
-      if (res.exitCode !== 75) throw new AppError('unprocessable', 'deployment.lock_failed', `Cannot create the lock ${L.lock} on ${s.name} (exit ${res.exitCode}).`);
-      const holder = /held by (.*)/.exec(res.stdout)?.[1]?.trim() ?? '';
-      if (await ctx.record.lockHolderGone(holder)) {
-        remote.note(s, step.name, `the lock was left by ${holder || 'an unknown holder'}, which is no longer running: taking it over`);
-        await remote.exec(s, step, 'remove the stale lock', script(UNLOCK, 'unlock', L.lock, holder));
-        continue;
-      }
-      if (Date.now() > giveUp) throw new AppError('conflict', 'deployment.locked', `Deployment ${holder} holds the deploy lock on ${s.name}; try again when it has finished.`);
-      remote.note(s, step.name, `waiting for deployment ${holder} to release the lock`);
-      await sleep(1000, step.signal);
-    }
-  }
-
-  private async writeEnv(remote: RemoteRunner, s: DeployServer, step: StepHandle | CommandScope, L: SiteLayout, file: string, vars: Record<string, string>, what: string): Promise<void> {
-    await remote.exec(s, step, `write shared/${file}: ${Object.keys(vars).length} variable(s), ${what}`, script(WRITE_ENV_FILE, 'write-env', `${L.shared}/${file}`, this.o.webUser), { stdin: renderDotenv(vars) });
+  private async writeEnv(remote: RemoteRunner, s: DeployServer, step: StepHandle | CommandScope, L: SiteLayout, user: string, file: string, vars: Record<string, string>, what: string): Promise<void> {
+    await remote.exec(s, step, envLabel(file, vars, what), this.envArgv(L, user, file), { stdin: renderDotenv(vars) });
   }
 
   /** Runs planned commands in the release as one step, or marks the step skipped when there are none. */
@@ -312,22 +286,33 @@ export class ReleaseStrategy implements DeployStrategy {
       await ctx.steps.skip(name, 'nothing to run');
       return;
     }
+    const user = projectUser(ctx.project);
     await ctx.steps.run(name, async (step) => {
-      await onAll(ctx.servers, async (s) => {
-        for (const c of cmds) {
-          const cond = c.when ? ('exists' in c.when ? ['exists', c.when.exists] : ['command', c.when.command]) : ['always', ''];
-          const label = c.argv[0] === 'sh' && c.argv[1] === '-c' && c.argv.length === 3 ? `sh -c ${JSON.stringify(c.argv[2])}` : c.argv[0] === 'sh' ? c.label : c.argv.join(' ');
-          await remote.exec(s, step, `${label}${c.runAs === 'web' ? ` (as ${this.o.webUser})` : ''}`, script(RUN, c.label, cond[0] as string, cond[1] as string, c.runAs === 'web' ? this.o.webUser : '', ...c.argv), { cwd: dir });
-        }
+      const runs = cmds.map((c) => {
+        const cond = c.when ? ('exists' in c.when ? ['exists', c.when.exists] : ['command', c.when.command]) : ['always', ''];
+        const label = c.argv[0] === 'sh' && c.argv[1] === '-c' && c.argv.length === 3 ? `sh -c ${JSON.stringify(c.argv[2])}` : c.argv[0] === 'sh' ? c.label : c.argv.join(' ');
+        return { label: `${label}${c.runAs === 'web' ? ` (as ${user})` : ''}`, argv: script(RUN, c.label, cond[0] as string, cond[1] as string, c.runAs === 'web' ? user : '', ...c.argv) };
       });
+      // Every command of the step in one remote command per server, in order, stopping at the first failure;
+      // with several, each one's output is headed by its command line.
+      const only = runs.length === 1 ? runs[0] : undefined;
+      const argv = only ? only.argv : sequence(...runs.flatMap((r) => [script(ANNOUNCE, 'announce', r.label), r.argv]));
+      await onAll(ctx.servers, (s) => remote.exec(s, step, only ? only.label : runs.map((r) => r.label).join(' && '), argv, { cwd: dir }));
       step.note(cmds.map((c) => c.label).join(', '));
     });
   }
 
   private async previewCheck(ctx: DeployContext, remote: RemoteRunner, step: StepHandle, L: SiteLayout, releaseId: string, plan: ReleasePlan): Promise<void> {
     await onAll(ctx.servers, async (s) => {
-      await remote.exec(s, step, `point release -> releases/${releaseId}`, script(POINT_LINK, 'point', L.base, 'release', releaseId));
-      await remote.exec(s, step, `GET ${plan.healthCheckPath} from the new release (private vhost, expect 2xx)`, script(HEALTH_CHECK, 'health-check', `http://127.0.0.1:${ctx.environment.preview_port ?? 0}${plan.healthCheckPath}`, ctx.hostnames[0] as string, String(plan.healthCheckAttempts), '10'));
+      await remote.exec(
+        s,
+        step,
+        `point release -> releases/${releaseId}; GET ${plan.healthCheckPath} from the new release (private vhost, expect 2xx)`,
+        sequence(
+          script(POINT_LINK, 'point', L.base, 'release', releaseId),
+          script(HEALTH_CHECK, 'health-check', `http://127.0.0.1:${ctx.environment.preview_port ?? 0}${plan.healthCheckPath}`, ctx.hostnames[0] as string, String(plan.healthCheckAttempts), '10'),
+        ),
+      );
     });
     step.note(`GET ${plan.healthCheckPath}: 2xx`);
   }
@@ -363,16 +348,6 @@ export class ReleaseStrategy implements DeployStrategy {
     step.note(`GET ${plan.healthCheckPath} on ${host}: 2xx`);
   }
 
-  private async unlockAll(ctx: DeployContext, remote: RemoteRunner, step: StepHandle | CommandScope, L: SiteLayout, st2: RunState): Promise<void> {
-    await onAll(
-      ctx.servers.filter((s) => st2.locked.has(s.id)),
-      async (s) => {
-        await remote.exec(s, step, `unlock ${L.lock}`, script(UNLOCK, 'unlock', L.lock, ctx.deployment.id));
-        st2.locked.delete(s.id);
-      },
-    );
-  }
-
   /**
    * Undoes what a failed deployment changed, with its own time limit (the
    * deployment's signal may be aborted): switches every switched server back,
@@ -392,7 +367,7 @@ export class ReleaseStrategy implements DeployStrategy {
       }
       const envFile = st2.envWritten ? this.plan(ctx, ctx.framework ?? 'php', ctx.detection).envFile : null;
       const liveVars = keep && envFile ? await ctx.record.variablesOf(keep) : null;
-      if (envFile && liveVars) await onAll(ctx.servers.filter((s) => st2.locked.has(s.id)), (s) => this.writeEnv(remote, s, scope, L, envFile, liveVars, `restored for live release ${keep}`));
+      if (envFile && liveVars) await onAll(ctx.servers.filter((s) => st2.locked.has(s.id)), (s) => this.writeEnv(remote, s, scope, L, projectUser(ctx.project), envFile, liveVars, `restored for live release ${keep}`));
       if (what.remove) {
         const id = what.remove;
         await onAll(ctx.servers.filter((s) => st2.locked.has(s.id)), (s) => remote.exec(s, scope, `remove the unfinished release ${id}`, script(REMOVE_RELEASES, 'remove', L.releases, id)));
