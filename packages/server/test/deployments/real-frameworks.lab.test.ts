@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { labAvailable } from '../support/lab.js';
 import { debianCode, realLaravelRepo, realSymfonyRepo, realWordpressRepo, type DebianCode } from '../fixtures/real-frameworks.js';
 import { LARAVEL_SECOND_MIGRATION } from '../fixtures/real-laravel.js';
+import { projectUser } from '../../src/core/deploy/project-user.js';
 import { baseOf, createEnvironment, createProject, currentRelease, deploy, httpGet, logLines, startDeployLab, type DeployLab } from './support/deploy-lab.js';
 
 const lab = await labAvailable();
@@ -47,6 +48,7 @@ describe.skipIf(!lab)('real framework code deployed on a lab server', { timeout:
     await repo.copyTo(L.vps);
     expect(await detect(repo.url)).toMatchObject({ framework: 'laravel', frameworkVersion: '8', phpVersion: '8.1', webRoot: 'public', healthCheckPath: '/' });
     const project = await createProject(L, { name: 'Real Laravel', repositoryUrl: repo.url });
+    const user = projectUser(project); // PHP-FPM and the framework commands run as the project's own Unix user
     expect(project.framework).toBe('laravel');
     const env = await createEnvironment(L, project.id, { name: 'production' });
     expect(env.healthCheckPath).toBe('/');
@@ -68,15 +70,15 @@ describe.skipIf(!lab)('real framework code deployed on a lab server', { timeout:
     expect(log1).toContain('Configuration cached successfully!');
     expect(log1).toContain('Routes cached successfully!');
     expect(log1).toContain('Broadcasting queue restart signal.');
-    // What the framework wrote, as the web user: caches in the release, the database and the restart signal in shared storage.
+    // What the framework wrote, as the project's user: caches in the release, the database and the restart signal in shared storage.
     const release1 = `${base}/releases/${first.releaseId ?? ''}`;
     const caches = await L.vps.exec(['stat', '-c', '%U %n', `${release1}/bootstrap/cache/config.php`, `${release1}/bootstrap/cache/routes-v7.php`, `${base}/shared/storage/app/database.sqlite`]);
     expect(caches.code, caches.stderr).toBe(0);
-    expect(caches.stdout.trim().split('\n').map((l) => l.split(' ')[0])).toEqual(['www-data', 'www-data', 'www-data']);
+    expect(caches.stdout.trim().split('\n').map((l) => l.split(' ')[0])).toEqual([user, user, user]);
     // queue:restart's signal: Laravel's file cache keeps a key at data/<sha1[0:2]>/<sha1[2:4]>/<sha1>.
     const key = createHash('sha1').update('illuminate:queue:restart').digest('hex');
     const signal = await L.vps.exec(['stat', '-c', '%U', `${base}/shared/storage/framework/cache/data/${key.slice(0, 2)}/${key.slice(2, 4)}/${key}`]);
-    expect(signal.stdout.trim(), signal.stderr).toBe('www-data');
+    expect(signal.stdout.trim(), signal.stderr).toBe(user);
 
     // A second commit with a new migration: only that one runs, in batch 2.
     const sha2 = repo.commit({ VERSION: 'v2\n', ...LARAVEL_SECOND_MIGRATION }, 'Second release');
@@ -105,6 +107,7 @@ describe.skipIf(!lab)('real framework code deployed on a lab server', { timeout:
     await repo.copyTo(L.vps);
     expect(await detect(repo.url)).toMatchObject({ framework: 'symfony', frameworkVersion: '5', webRoot: 'public', healthCheckPath: '/' });
     const project = await createProject(L, { name: 'Real Symfony', repositoryUrl: repo.url });
+    const user = projectUser(project); // PHP-FPM and the framework commands run as the project's own Unix user
     expect(project.framework).toBe('symfony');
     const env = await createEnvironment(L, project.id, { name: 'production' });
     await setVariables(env.id, { APP_NAME: 'Real Symfony', APP_SECRET: 'sekret-symfony-0123' });
@@ -120,10 +123,10 @@ describe.skipIf(!lab)('real framework code deployed on a lab server', { timeout:
     const log1 = (await logText(first.id)).replace(/\s+/g, ' ');
     expect(log1).toContain('[OK] Cache for the "prod" environment (debug=false) was successfully cleared.');
     expect(log1).toContain('[OK] Cache for the "prod" environment (debug=false) was successfully warmed.');
-    // The compiled container and router, written by the web user into the release's var/cache.
+    // The compiled container and router, written by the project's user into the release's var/cache.
     const release1 = `${base}/releases/${first.releaseId ?? ''}`;
     const compiled = await L.vps.exec(['sh', '-c', 'stat -c %U "$1"/var/cache/prod/App_KernelProdContainer.php "$1"/var/cache/prod/url_matching_routes.php', 'stat', release1]);
-    expect(compiled.stdout.trim().split('\n'), compiled.stderr).toEqual(['www-data', 'www-data']);
+    expect(compiled.stdout.trim().split('\n'), compiled.stderr).toEqual([user, user]);
 
     const sha2 = repo.commit({ VERSION: 'v2\n' }, 'Second release');
     await repo.copyTo(L.vps);
@@ -144,6 +147,7 @@ describe.skipIf(!lab)('real framework code deployed on a lab server', { timeout:
     await repo.copyTo(L.vps);
     expect(await detect(repo.url)).toMatchObject({ framework: 'wordpress', webRoot: '', healthCheckPath: '/' });
     const project = await createProject(L, { name: 'Real WordPress', repositoryUrl: repo.url });
+    const user = projectUser(project); // PHP-FPM and the framework commands run as the project's own Unix user
     expect(project.framework).toBe('wordpress');
     const env = await createEnvironment(L, project.id, { name: 'production' });
     await setVariables(env.id, { DB_NAME: 'wp_site', DB_USER: 'wp_site', DB_PASSWORD: 'db-pass-0123', WP_HOME: `http://${env.hostname}`, WP_SALT: 'salt-0123456789' });
@@ -161,7 +165,7 @@ describe.skipIf(!lab)('real framework code deployed on a lab server', { timeout:
     expect(template.stdout.trim().split('\n')).toEqual([`http://${env.hostname}`, 'devflow-fixture']);
     // wp-config.php is shared (seeded from the first release) and reads the .env beside it.
     expect((await L.vps.exec(['readlink', `${base}/current/wp-config.php`])).stdout.trim()).toBe(`${base}/shared/wp-config.php`);
-    expect((await L.vps.exec(['stat', '-c', '%U', `${base}/shared/wp-content/uploads`])).stdout.trim()).toBe('www-data');
+    expect((await L.vps.exec(['stat', '-c', '%U', `${base}/shared/wp-content/uploads`])).stdout.trim()).toBe(user);
     // The real login page renders (WordPress core, not the theme).
     const login = await httpGet(L.vps, env.hostname, '/wp-login.php');
     expect(login.code).toBe(200);
