@@ -1,10 +1,20 @@
-// Bundles the server into one minified ESM file: a single parse at start and less
-// memory than thousands of module files (see bench/idle-rss.ts). Native modules stay external.
+// Bundles the server into minified ESM: a single parse at start and less memory
+// than thousands of module files (see bench/idle-rss.ts). Native modules stay external.
+// `packages/server/dist/devflow.mjs` is the entry; what the code loads with `import()`
+// only when a feature is first used (acme-client, pg) goes to `dist/chunks/`, so an
+// idle process never parses or holds it.
+import fs from 'node:fs';
 import { build } from 'esbuild';
 
+fs.rmSync('packages/server/dist/chunks', { recursive: true, force: true });
+
 await build({
-  entryPoints: ['packages/server/src/main.ts'],
-  outfile: 'packages/server/dist/devflow.mjs',
+  entryPoints: { devflow: 'packages/server/src/main.ts' },
+  outdir: 'packages/server/dist',
+  entryNames: '[name]',
+  chunkNames: 'chunks/[name]-[hash]',
+  outExtension: { '.js': '.mjs' },
+  splitting: true,
   bundle: true,
   platform: 'node',
   format: 'esm',

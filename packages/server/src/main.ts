@@ -1,7 +1,5 @@
 #!/usr/bin/env node
 import { createApp, VERSION } from './app.js';
-import { runAdminCreate } from './cli/admin-create.command.js';
-import { runSecretsRotate } from './cli/secrets-rotate.command.js';
 import { ConfigError, loadConfig } from './config/config.js';
 import { migrateToLatest, openDatabase } from './db/database.js';
 
@@ -59,10 +57,11 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'admin':
-      if (sub === 'create') return runAdminCreate(loadConfig(), rest);
+      // Maintenance commands are loaded only when run: `serve` never holds them (or readline).
+      if (sub === 'create') return (await import('./cli/admin-create.command.js')).runAdminCreate(loadConfig(), rest);
       break;
     case 'secrets':
-      if (sub === 'rotate') return runSecretsRotate(loadConfig(), rest);
+      if (sub === 'rotate') return (await import('./cli/secrets-rotate.command.js')).runSecretsRotate(loadConfig(), rest);
       break;
     case undefined:
     case 'help':

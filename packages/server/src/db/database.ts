@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Migration, type MigrationProvider } from 'kysely';
-import pg from 'pg';
+import type pg from 'pg';
 import type { DatabaseConfig } from '../config/config.js';
 import { allMigrations } from './migrations/index.js';
 import type { Database } from './schema.js';
@@ -14,22 +14,29 @@ export type Dialect = 'sqlite' | 'postgres';
 export interface Db {
   readonly kysely: Kysely<Database>;
   readonly dialect: Dialect;
-  /** Only for PostgreSQL: the pool, for LISTEN/NOTIFY clients. */
-  readonly pool: pg.Pool | undefined;
+  /** Only for PostgreSQL: the pool (made on first use, shared with Kysely), for LISTEN/NOTIFY clients. */
+  readonly pool: (() => Promise<pg.Pool>) | undefined;
   destroy(): Promise<void>;
 }
 
-// int8 (bigserial ids, counts) as JS numbers: every id we keep is far below 2^53.
-pg.types.setTypeParser(20, (v) => Number.parseInt(v, 10));
-
-/** Opens SQLite (WAL, foreign keys on) or a PostgreSQL pool. */
+/** Opens SQLite (WAL, foreign keys on) or a PostgreSQL pool (pg is loaded, and the pool made, at the first query). */
 export function openDatabase(config: DatabaseConfig, opts: { poolSize?: number } = {}): Db {
   if (config.kind === 'postgres') {
-    const pool = new pg.Pool({ connectionString: config.url, max: opts.poolSize ?? 10 });
-    // An idle client that loses its server must not crash the process.
-    pool.on('error', () => undefined);
-    const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-    return { kysely, dialect: 'postgres', pool, destroy: () => kysely.destroy() };
+    let made: Promise<pg.Pool> | undefined;
+    let endedByKysely = false;
+    const pool = () => (made ??= import('./postgres.js').then((m) => m.createPool(config.url, opts.poolSize ?? 10)));
+    const dialect = new PostgresDialect({
+      pool: () => {
+        endedByKysely = true; // Kysely ends the pool it was given in destroy()
+        return pool();
+      },
+    });
+    const kysely = new Kysely<Database>({ dialect });
+    const destroy = async () => {
+      await kysely.destroy();
+      if (made && !endedByKysely) await (await made).end();
+    };
+    return { kysely, dialect: 'postgres', pool, destroy };
   }
   fs.mkdirSync(path.dirname(config.file), { recursive: true });
   const sqlite = new SQLite(config.file);

@@ -56,10 +56,9 @@ export class EventBus {
   }
 
   private async listen(): Promise<void> {
-    const pool = this.db.pool;
-    if (!pool || this.closed) return;
+    if (!this.db.pool || this.closed) return;
     try {
-      const client = await pool.connect();
+      const client = await (await this.db.pool()).connect();
       this.listener = client;
       client.on('notification', (msg) => {
         if (msg.channel === JOBS_CHANNEL) this.emitter.emit('jobs');
@@ -132,7 +131,7 @@ export class EventBus {
 
   /** Tells workers in other processes that a job was enqueued. */
   async signalJobs(): Promise<void> {
-    if (this.db.dialect === 'postgres') await this.db.pool?.query(`SELECT pg_notify($1, '')`, [JOBS_CHANNEL]);
+    if (this.db.dialect === 'postgres') await (await this.db.pool?.())?.query(`SELECT pg_notify($1, '')`, [JOBS_CHANNEL]);
   }
 
   /** Tells other processes that tokens, users, memberships or organizations changed (they drop cached actors). */

@@ -27,6 +27,10 @@ export interface HttpOptions {
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
+function noDefaultCompiler(): never {
+  throw new Error('Routes are compiled by zod: Fastify asked for its default (ajv / fast-json-stringify) compiler.');
+}
+
 /** Creates the HTTP edge: zod validation, OpenAPI 3.1, problem+json errors, request ids. */
 export async function createHttpApp(opts: HttpOptions): Promise<HttpApp> {
   const app = Fastify({
@@ -39,6 +43,9 @@ export async function createHttpApp(opts: HttpOptions): Promise<HttpApp> {
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
     routerOptions: { ignoreTrailingSlash: true },
+    // zod validates and serializes every route (the compilers set below). Factories given here keep
+    // Fastify from loading its defaults, ajv and fast-json-stringify, for nothing: ~1 MiB of idle RSS.
+    schemaController: { compilersFactory: { buildValidator: noDefaultCompiler, buildSerializer: noDefaultCompiler } },
   }).withTypeProvider<ZodTypeProvider>();
 
   app.setValidatorCompiler(validatorCompiler);

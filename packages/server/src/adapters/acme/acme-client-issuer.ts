@@ -1,6 +1,6 @@
 import { generateKeyPairSync } from 'node:crypto';
 import https from 'node:https';
-import acme from 'acme-client';
+import type * as AcmeClient from 'acme-client';
 import { AppError } from '../../lib/errors.js';
 import type { AcmeIssuer, IssuedCertificate, IssueRequest, PendingChallenge } from './acme-issuer.js';
 
@@ -31,24 +31,42 @@ function ecKeyPem(): string {
   return generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
 }
 
-/** The AcmeIssuer over the acme-client library. */
+type AcmeClientLib = typeof AcmeClient;
+
+/**
+ * The AcmeIssuer over the acme-client library. The library (with axios,
+ * node-forge and @peculiar/x509) is loaded at the first order, not at boot:
+ * it is the largest dependency of the control plane and most processes never
+ * order a certificate (see bench/idle-rss.ts).
+ */
 export class AcmeClientIssuer implements AcmeIssuer {
   readonly directoryUrl: string;
-  private readonly interceptor: number | undefined;
   private readonly agent: https.Agent | undefined;
+  private loading: Promise<AcmeClientLib> | undefined;
+  private acme: AcmeClientLib | undefined;
+  private interceptor: number | undefined;
+  private closed = false;
 
   constructor(private readonly opts: AcmeClientIssuerOptions) {
     this.directoryUrl = opts.directoryUrl;
-    if (opts.ca) {
-      // acme-client shares one axios instance: scope the extra trust to this directory's origin.
-      const origin = new URL(opts.directoryUrl).origin;
-      const agent = new https.Agent({ ca: opts.ca, keepAlive: false });
-      this.agent = agent;
-      this.interceptor = acme.axios.interceptors.request.use((config) => {
-        if (typeof config.url === 'string' && new URL(config.url).origin === origin) config.httpsAgent = agent;
-        return config;
-      });
-    }
+    if (opts.ca) this.agent = new https.Agent({ ca: opts.ca, keepAlive: false });
+  }
+
+  private load(): Promise<AcmeClientLib> {
+    this.loading ??= import('acme-client').then((acme) => {
+      this.acme = acme;
+      const agent = this.agent;
+      if (agent && !this.closed) {
+        // acme-client shares one axios instance: scope the extra trust to this directory's origin.
+        const origin = new URL(this.directoryUrl).origin;
+        this.interceptor = acme.axios.interceptors.request.use((config) => {
+          if (typeof config.url === 'string' && new URL(config.url).origin === origin) config.httpsAgent = agent;
+          return config;
+        });
+      }
+      return acme;
+    });
+    return this.loading;
   }
 
   createAccountKey(): string {
@@ -56,7 +74,8 @@ export class AcmeClientIssuer implements AcmeIssuer {
   }
 
   close(): void {
-    if (this.interceptor !== undefined) acme.axios.interceptors.request.eject(this.interceptor);
+    this.closed = true;
+    if (this.interceptor !== undefined) this.acme?.axios.interceptors.request.eject(this.interceptor);
     this.agent?.destroy();
   }
 
@@ -65,6 +84,7 @@ export class AcmeClientIssuer implements AcmeIssuer {
     const check = () => {
       if (req.signal?.aborted) throw new AcmeError('acme.cancelled', 'The certificate order was cancelled.', { cause: req.signal.reason });
     };
+    const acme = await this.load();
     const client = new acme.Client({
       directoryUrl: this.directoryUrl,
       accountKey: req.accountKeyPem,

@@ -1,4 +1,4 @@
-import { hash, verify } from '@node-rs/argon2';
+import type * as Argon2 from '@node-rs/argon2';
 import { invalid } from '../../lib/errors.js';
 import { isCommonPassword } from './common-passwords.js';
 
@@ -29,13 +29,24 @@ export function checkPasswordPolicy(password: string, field = 'password', email?
   }
 }
 
+let argon2: Promise<typeof Argon2> | undefined;
+/**
+ * The argon2 native addon, loaded at the first hash or verify: it adds about
+ * 9 MiB to a process that nobody has signed in to yet (see bench/idle-rss.ts).
+ */
+function loadArgon2(): Promise<typeof Argon2> {
+  argon2 ??= import('@node-rs/argon2');
+  return argon2;
+}
+
 /** Hashes a password with argon2id. */
-export function hashPassword(password: string): Promise<string> {
-  return hash(password, ARGON2_PARAMS);
+export async function hashPassword(password: string): Promise<string> {
+  return (await loadArgon2()).hash(password, ARGON2_PARAMS);
 }
 
 /** Verifies a password against its hash; false for a malformed hash. */
 export async function verifyPassword(hashed: string, password: string): Promise<boolean> {
+  const { verify } = await loadArgon2(); // a missing addon is an error, not a wrong password
   try {
     return await verify(hashed, password);
   } catch {
