@@ -136,7 +136,7 @@ export class EventBus {
 
   /** Tells other processes that tokens, users, memberships or organizations changed (they drop cached actors). */
   async signalIdentity(): Promise<void> {
-    if (this.db.dialect === 'postgres') await this.db.pool?.query(`SELECT pg_notify($1, '')`, [IDENTITY_CHANNEL]);
+    if (this.db.dialect === 'postgres') await (await this.db.pool?.())?.query(`SELECT pg_notify($1, '')`, [IDENTITY_CHANNEL]);
   }
 
   /** Calls `fn` when some process (this one included, on PostgreSQL) changed who may do what. */
