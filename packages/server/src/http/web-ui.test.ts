@@ -59,6 +59,23 @@ describe('registerWebUi', () => {
     }
   });
 
+  it('answers a revalidation with 304 while the file is unchanged, and HEAD without a body', async () => {
+    await registerWebUi(app, { distDir: dist });
+    const first = await app.inject({ url: '/sw.js' });
+    expect(first.body).toBe('self.addEventListener("fetch", () => {});');
+    const etag = String(first.headers.etag);
+    expect(etag).toMatch(/^W\/"/);
+    expect((await app.inject({ url: '/sw.js', headers: { 'if-none-match': etag } })).statusCode).toBe(304);
+    fs.writeFileSync(path.join(dist, 'sw.js'), 'self.addEventListener("fetch", () => { /* v2 */ });');
+    const changed = await app.inject({ url: '/sw.js', headers: { 'if-none-match': etag } });
+    expect(changed.statusCode).toBe(200);
+    expect(changed.body).toContain('v2');
+    const head = await app.inject({ method: 'HEAD', url: '/assets/main-abc123.js' });
+    expect(head.statusCode).toBe(200);
+    expect(head.headers['content-length']).toBe('14');
+    expect(head.body).toBe('');
+  });
+
   it('answers client-side routes that accept HTML with index.html', async () => {
     await registerWebUi(app, { distDir: dist });
     for (const url of ['/', '/login', '/settings/members?x=1', '/settings/audit/']) {
