@@ -1,6 +1,5 @@
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import swaggerUi from '@fastify/swagger-ui';
 import { z } from 'zod';
 import type { Logger } from 'pino';
 import type { Config } from './config/config.js';
@@ -10,6 +9,7 @@ import { createHttpApp, type HttpApp } from './http/app.js';
 import { installGuard, type RequestGuard } from './http/guard.js';
 import { Metrics } from './http/metrics.js';
 import { registerWebUi } from './http/web-ui.js';
+import { registerApiReference } from './http/api-reference.js';
 import { defineJob, JobRegistry, type JobDefinition } from './jobs/job-registry.js';
 import { JobQueue } from './jobs/job-queue.js';
 import { Scheduler, type Schedule } from './jobs/scheduler.js';
@@ -168,7 +168,7 @@ export async function createApp(config: Config, opts: AppOptions): Promise<App> 
       servers.registerHttp(http, identity?.guard);
       deployments.registerHttp(http, identity?.guard);
       domains.registerHttp(http, identity?.guard);
-      await http.register(swaggerUi, { routePrefix: '/api/reference', uiConfig: { deepLinking: true } });
+      registerApiReference(http, { specUrl: '/api/v1/openapi.json' });
       registerSystemRoutes(http, { db, metrics, version: VERSION });
       registerEventRoutes(http, {
         bus,

@@ -2,10 +2,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
-import swaggerUi from '@fastify/swagger-ui';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../lib/logger.js';
 import { createHttpApp, type HttpApp } from './app.js';
+import { registerApiReference } from './api-reference.js';
 import { registerWebUi } from './web-ui.js';
 
 const HTML = 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8';
@@ -109,12 +109,29 @@ describe('registerWebUi', () => {
     expect((await app.inject({ url: '/healthz', headers: { accept: HTML } })).statusCode).toBe(200);
   });
 
-  it('lives beside the API reference page, which also uses @fastify/static', async () => {
-    await app.register(swaggerUi, { routePrefix: '/api/reference' });
+  it('lives beside the API reference page: Swagger UI with no inline script, reading the OpenAPI document', async () => {
+    registerApiReference(app, { specUrl: '/api/v1/openapi.json' });
     await registerWebUi(app, { distDir: dist });
+    expect((await app.inject({ url: '/api/reference' })).body).toContain('swagger-ui-bundle.js');
     const reference = await app.inject({ url: '/api/reference/', headers: { accept: HTML } });
     expect(reference.statusCode).toBe(200);
-    expect(reference.body).not.toContain('<title>DevFlow Pro</title>');
+    expect(reference.headers['content-type']).toMatch(/^text\/html/);
+    expect(reference.body).toContain('<title>DevFlow Pro API reference</title>');
+    expect(reference.body).not.toMatch(/<script>(?!<)/);
+    const scripts = [...reference.body.matchAll(/<script src="([^"]+)"/g)].map((m) => m[1]!);
+    const styles = [...reference.body.matchAll(/<link rel="stylesheet" href="([^"]+)"/g)].map((m) => m[1]!);
+    expect(scripts).toHaveLength(3);
+    for (const url of [...scripts, ...styles]) {
+      const res = await app.inject({ url });
+      expect(res.statusCode, url).toBe(200);
+      expect(res.headers['content-type'], url).toMatch(url.endsWith('.css') ? /^text\/css/ : /^text\/javascript/);
+      expect(res.body.length, url).toBeGreaterThan(100);
+    }
+    expect((await app.inject({ url: '/api/reference/initializer.js' })).body).toContain('"/api/v1/openapi.json"');
+    // Only Swagger UI's own assets: no HTML page of the package, nothing outside its folder.
+    for (const url of ['/api/reference/static/index.html', '/api/reference/static/../package.json', '/api/reference/static/%2e%2e/package.json']) {
+      expect((await app.inject({ url })).statusCode, url).toBe(404);
+    }
     expect((await app.inject({ url: '/login', headers: { accept: HTML } })).body).toContain('<title>DevFlow Pro</title>');
   });
 

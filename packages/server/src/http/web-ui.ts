@@ -36,14 +36,14 @@ const TYPES: Record<string, string> = {
   '.map': 'application/json; charset=utf-8',
 };
 
-interface StaticFile {
+export interface StaticFile {
   abs: string;
   type: string;
   cacheControl: string;
 }
 
 /** Every file under `dir`, by URL path (`/assets/main-abc.js`). The build output is a few dozen files. */
-function listFiles(dir: string, root = dir, out = new Map<string, StaticFile>()): Map<string, StaticFile> {
+export function listFiles(dir: string, root = dir, out = new Map<string, StaticFile>()): Map<string, StaticFile> {
   for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
     const abs = path.join(dir, entry.name);
     if (entry.isDirectory()) listFiles(abs, root, out);
@@ -60,7 +60,7 @@ function listFiles(dir: string, root = dir, out = new Map<string, StaticFile>())
  * revalidating browser gets 304. Read from disk on each request, so a
  * rebuilt UI is served without a restart of the control plane.
  */
-async function sendFile(req: FastifyRequest, reply: FastifyReply, file: StaticFile): Promise<FastifyReply> {
+export async function sendFile(req: FastifyRequest, reply: FastifyReply, file: StaticFile): Promise<FastifyReply> {
   let stat: fs.Stats;
   try {
     stat = await fs.promises.stat(file.abs);

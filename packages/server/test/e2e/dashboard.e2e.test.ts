@@ -356,6 +356,14 @@ describe.skipIf(!runs)('dashboard in Chromium against a real control plane and a
     expect(create.status).toBe(403);
   }, 90_000);
 
+  it('shows the interactive API reference under the strict CSP', async () => {
+    await page.goto(`${base}/api/reference/`);
+    // Swagger UI renders the operations of the OpenAPI document: our scripts ran, the CSP let them.
+    await page.locator('.opblock-summary-path', { hasText: '/api/v1/audit-events' }).first().waitFor({ timeout: 20_000 });
+    expect(await page.locator('.opblock').count()).toBeGreaterThan(50);
+    await page.screenshot({ path: path.join(SHOTS, 'api-reference.png'), timeout: 15_000 });
+  });
+
   it('logged no page errors and never scrolled sideways', () => {
     expect(problems).toEqual([]);
     expect(overflowing).toEqual([]);
