@@ -157,7 +157,7 @@ while [ ! -e "$stop" ] && [ "$i" -lt 100000 ]; do curl -s --max-time 5 -w '%{htt
     console.log('| | median ms | runs ms |');
     console.log('|---|---:|---|');
     console.log(`| DevFlow (API → queue → worker → pooled SSH; all steps) | ${dm.toFixed(0)} | ${devflowMs.map((x) => x.toFixed(0)).join(', ')} |`);
-    console.log(`| shell script (lock, fetch, export, shared, health, switch, unlock, prune) | ${sm.toFixed(0)} | ${scriptMs.map((x) => x.toFixed(0)).join(', ')} |`);
+    console.log(`| shell script (lock, fetch, export, shared, artisan migrate + optimize, health, switch, check, queue:restart, unlock, prune) | ${sm.toFixed(0)} | ${scriptMs.map((x) => x.toFixed(0)).join(', ')} |`);
     console.log(`\nratio DevFlow/script: ${(dm / sm).toFixed(2)}× (target ≤ 1.10×); script cold (mirror clone) ${coldScript.toFixed(0)} ms; ${sh.why}; script release answers HTTP ${served.stdout}`);
   } finally {
     sh.cleanup();

@@ -5,8 +5,12 @@
  * releases/<id>, link shared storage/ and .env, point `release` and curl it
  * through a private nginx listener, switch `current` (ln -sfn + mv -T),
  * unlock, prune old releases; the project's Unix user is checked (created
- * once) and owns shared storage, as DevFlow does. No build, no framework commands, no database
- * writes, no logs: the floor a deploy tool can be compared with.
+ * once) and owns shared storage, as DevFlow does. The Laravel steps DevFlow
+ * runs for this repository run too, as the project's user: `artisan migrate
+ * --force` and `artisan optimize` before the switch, a second request after
+ * it (DevFlow's public check) and `artisan queue:restart`: the issue asks for
+ * a script "doing the same steps". No database writes, no logs, no step
+ * records: what a deploy tool adds is the difference.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -38,9 +42,13 @@ fi
 if [ ! -e "$B/shared/.env" ]; then
   if [ -f "$R/.env.example" ]; then cp "$R/.env.example" "$B/shared/.env"; else : > "$B/shared/.env"; fi
 fi
+chgrp "$U" "$B/shared/.env" && chmod 0640 "$B/shared/.env"
 rm -rf "$R/storage" "$R/.env"
 ln -s "$B/shared/storage" "$R/storage"
 ln -s "$B/shared/.env" "$R/.env"
+cd "$R"
+if [ -d database/migrations ]; then runuser -u "$U" -- php artisan migrate --force; fi
+runuser -u "$U" -- php artisan optimize
 cd "$B"
 if [ "$HP" != 0 ]; then
   ln -sfn "releases/$RID" release.tmp && mv -T release.tmp release
@@ -50,6 +58,8 @@ if [ "$HP" != 0 ]; then
   done
 fi
 ln -sfn "releases/$RID" current.tmp && mv -T current.tmp current
+if [ "$HP" != 0 ]; then curl -fsS -o /dev/null --max-time 5 "http://127.0.0.1:$HP/"; fi
+(cd current && runuser -u "$U" -- php artisan queue:restart)
 rm -rf "$B/.lock"
 trap - EXIT
 ls -1 releases | sort | head -n "-$KEEP" | while read -r old; do rm -rf "releases/$old"; done
