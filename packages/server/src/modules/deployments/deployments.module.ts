@@ -25,6 +25,7 @@ import { DeploymentStore } from './deployment-store.js';
 import { registerDeploymentRoutes } from './deployments.routes.js';
 import { DeploymentService } from './deployments.service.js';
 import { ReleaseStrategy } from './release-strategy.js';
+import { EnvironmentTeardown, TEARDOWN_JOB } from './environment-teardown.js';
 import { NginxConfigurator } from '../../adapters/proxy/nginx/nginx-configurator.js';
 import type { ProxyConfigurator } from '../../adapters/proxy/proxy-configurator.js';
 import type { DeployStrategy } from './strategy.js';
@@ -86,7 +87,9 @@ export function createDeploymentsModule(d: DeploymentsModuleDeps, o: Deployments
   const environments = new EnvironmentService(d.db, d.box, d.audit, d.publicUrl, clock, o.previewPortBase ?? 20_000);
   const variables = new VariablesService(d.db, d.box, d.audit, environments, clock);
   const store = new DeploymentStore(d.db, d.bus, clock);
-  const release = new ReleaseStrategy(d.servers.ssh, o.proxy ?? new NginxConfigurator(d.servers.ssh), {
+  const proxy = o.proxy ?? new NginxConfigurator(d.servers.ssh);
+  const teardown = new EnvironmentTeardown(d.db, d.servers.servers, d.servers.ssh, proxy, d.queue, d.logger.child({ component: 'teardown' }));
+  const release = new ReleaseStrategy(d.servers.ssh, proxy, {
     root: o.root ?? '/srv/devflow/apps',
     webServerUser: o.webServerUser ?? 'www-data',
     publicPort: o.publicPort ?? 80,
@@ -142,6 +145,16 @@ export function createDeploymentsModule(d: DeploymentsModuleDeps, o: Deployments
       handler: (p, ctx) => runner.run(p.deploymentId, ctx),
     }),
     defineJob({
+      name: TEARDOWN_JOB,
+      payload: z.object({ environmentId: z.string(), slug: z.string(), serverIds: z.array(z.string()), domainIds: z.array(z.string()) }),
+      maxAttempts: 5,
+      backoffMs: 30_000,
+      timeoutMs: 10 * 60_000,
+      // After a deployment of the environment still running: it could write the files again.
+      concurrencyKey: (p) => `deploy:${p.environmentId}`,
+      handler: (p, ctx) => teardown.run(p, ctx.signal),
+    }),
+    defineJob({
       name: RECOVER_JOB,
       payload: z.object({}),
       maxAttempts: 1,
@@ -175,8 +188,8 @@ export function createDeploymentsModule(d: DeploymentsModuleDeps, o: Deployments
         const row = await d.db.kysely.selectFrom('deployments').select(['organization_id', 'project_id']).where('id', '=', id).executeTakeFirst();
         return row ? { organizationId: row.organization_id, projectId: row.project_id } : undefined;
       });
-      registerProjectRoutes(http, { projects, clone: cloneProject });
-      registerEnvironmentRoutes(http, { environments, variables });
+      registerProjectRoutes(http, { projects, clone: cloneProject, teardown });
+      registerEnvironmentRoutes(http, { environments, variables, teardown });
       registerDeploymentRoutes(http, { deployments, store, bus: d.bus });
       registerWebhookRoutes(http, { webhooks });
     },

@@ -13,9 +13,20 @@ import type { HttpApp } from '../../http/app.js';
 import type { EnvironmentService } from './environments.service.js';
 import type { VariablesService } from './variables.service.js';
 
+/**
+ * Takes what deleted environments served off their servers (the deployments
+ * module's EnvironmentTeardown): planned before the rows go, queued after.
+ */
+export interface ServerTeardown {
+  plan(environmentIds: readonly string[]): Promise<unknown[]>;
+  planProjects(projectIds: readonly string[]): Promise<unknown[]>;
+  enqueue(plans: readonly unknown[]): Promise<void>;
+}
+
 export interface EnvironmentRouteDeps {
   environments: EnvironmentService;
   variables: VariablesService;
+  teardown: ServerTeardown;
 }
 
 const project = { type: 'project', in: 'params', key: 'id' } as const;
@@ -46,9 +57,16 @@ export function registerEnvironmentRoutes(app: HttpApp, d: EnvironmentRouteDeps)
 
   app.delete('/api/v1/environments/:id', {
     config: { access: { action: 'environment.write', resource: environment } },
-    schema: { tags, params: idParams, response: { 204: z.null() } },
+    schema: {
+      tags,
+      summary: 'Delete the environment; a job then takes its nginx site, preview listener, PHP-FPM pool and domains off its servers (its directory with releases and shared files stays)',
+      params: idParams,
+      response: { 204: z.null() },
+    },
   }, async (req, reply) => {
+    const plans = await d.teardown.plan([req.params.id]);
     await d.environments.delete(req.ctx, req.params.id);
+    await d.teardown.enqueue(plans);
     return reply.code(204).send(null);
   });
 

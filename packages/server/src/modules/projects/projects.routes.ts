@@ -12,6 +12,7 @@ import {
 } from '@devflow/contracts';
 import { z } from 'zod';
 import type { HttpApp } from '../../http/app.js';
+import type { ServerTeardown } from '../environments/environments.routes.js';
 import type { RequestContext } from '../identity/actor.js';
 import { presentProject, type ProjectService } from './projects.service.js';
 
@@ -19,6 +20,7 @@ export interface ProjectRouteDeps {
   projects: ProjectService;
   /** Copies a project with its environments and variables. */
   clone(req: { ctx: RequestContext }, id: string, body: { name: string; slug?: string | undefined }): Promise<ReturnType<typeof presentProject>>;
+  teardown: ServerTeardown;
 }
 
 const project = { type: 'project', in: 'params', key: 'id' } as const;
@@ -59,9 +61,16 @@ export function registerProjectRoutes(app: HttpApp, d: ProjectRouteDeps): void {
 
   app.delete('/api/v1/projects/:id', {
     config: { access: { action: 'project.write', resource: project } },
-    schema: { tags, summary: 'Delete the project, its environments, variables, deployments and releases (files on servers stay)', params: idParams, response: { 204: z.null() } },
+    schema: {
+      tags,
+      summary: "Delete the project, its environments, variables, deployments and releases; a job takes the environments' sites and pools off the servers (their directories stay)",
+      params: idParams,
+      response: { 204: z.null() },
+    },
   }, async (req, reply) => {
+    const plans = await d.teardown.planProjects([req.params.id]);
     await d.projects.delete(req.ctx, req.params.id);
+    await d.teardown.enqueue(plans);
     return reply.code(204).send(null);
   });
 

@@ -319,7 +319,7 @@ export function EnvironmentPage({ id }: { id: string }) {
           onCancel={() => setConfirmDelete(false)}
         >
           <p>
-            Its settings, variables, deployments and releases are removed from DevFlow. Files already on the servers stay where they are.
+            Its settings, variables, deployments and releases are removed from DevFlow, and its site, domains and PHP-FPM pool are taken off the servers. Its directory on the servers (releases, shared uploads, .env) stays, for you to keep or remove.
           </p>
         </ConfirmDialog>
       </section>

@@ -137,7 +137,7 @@ export function ProjectPage({ id }: { id: string }) {
       {canEdit && (
         <section className="card section" aria-labelledby="project-danger">
           <h2 id="project-danger">Delete project</h2>
-          <p className="muted">Removes the project, its environments, variables, deployments and releases from DevFlow. Files already on the servers stay.</p>
+          <p className="muted">Removes the project, its environments, variables, deployments and releases from DevFlow and takes their sites off the servers. Their directories on the servers (releases, shared uploads, .env) stay.</p>
           <ErrorAlert error={removal.error} />
           <button type="button" className="button button--danger" disabled={removal.pending} onClick={() => setDeleting(true)}>
             Delete project…
