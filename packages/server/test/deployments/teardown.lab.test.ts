@@ -43,8 +43,9 @@ describe.skipIf(!lab)('deleting what a server serves', { timeout: 300_000 }, () 
   async function gone(slug: string, hostname: string): Promise<void> {
     await waitFor(`the files of ${slug} to go`, async () => ((await siteFiles(slug)).length === 0 ? true : undefined), 60_000);
     // nginx no longer serves the app for its name (another site may answer as the default server);
-    // the configuration left is valid and php-fpm runs on.
-    expect((await httpGet(L.vps, hostname, '/env')).body).not.toContain(`APP_NAME=${slug}`);
+    // a reload is graceful, so the old workers may answer for a moment after the files went.
+    await waitFor(`nginx to stop serving ${hostname}`, async () => (!(await httpGet(L.vps, hostname, '/env')).body.includes(`APP_NAME=${slug}`) ? true : undefined), 30_000);
+    // The configuration left is valid and php-fpm runs on.
     expect((await L.vps.exec(['nginx', '-t'])).code).toBe(0);
     expect((await L.vps.exec(['pgrep', '-x', 'php-fpm8.2'])).code).toBe(0);
   }

@@ -200,6 +200,12 @@ lab('ACME HTTP-01 on a lab server (Pebble)', () => {
       expect(order.json.job).toMatchObject({ status: 'queued' });
       const d = await waitForDomain(L.t, L.owner, domainId, 'the refused deployment', (x) => x.certificateId !== certificateId && (x.site as { status: string }).status === 'failed', 90_000);
       expect((d.site as { error: string }).error).toMatch(/nginx rejected the new configuration.*previous files are back/);
+      // A retry may be between putting its files and taking them back (nginx never loads them):
+      // read the file once no job of the domain runs.
+      await waitFor('no running job of the domain', async () => {
+        const running = await L.t.app.db.kysely.selectFrom('jobs').select('id').where('status', '=', 'running').where('payload', 'like', `%${domainId}%`).execute();
+        return running.length === 0 ? true : undefined;
+      }, 60_000, 100);
       expect((await L.vps.exec(['cat', siteFile])).stdout).toBe(confBefore);
       expect((await served()).peer.fingerprint256).toBe(fingerprint);
     } finally {

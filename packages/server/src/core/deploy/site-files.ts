@@ -37,6 +37,11 @@ export function siteSlug(projectSlug: string, environmentName: string): string {
   return `${projectSlug}--${environmentName}`;
 }
 
+/** The site slug of a project's environment (a project without a slug is named by its id). */
+export function environmentSiteSlug(project: { id: string; slug: string | null }, environmentName: string): string {
+  return siteSlug(project.slug ?? project.id.replace(/_/g, '-'), environmentName);
+}
+
 /** Where the maintenance page lives for an environment. */
 export function maintenancePagePath(layout: Pick<SiteLayout, 'base'>): string {
   return `${layout.base}/maintenance.html`;
@@ -71,14 +76,24 @@ function docRoot(dir: string, webRoot: string): string {
   return webRoot ? `${dir}/${webRoot}` : dir;
 }
 
+/**
+ * What nginx serves for an environment from `dir` (its `current` or
+ * `release` link): through the environment's PHP-FPM pool when the framework
+ * runs PHP and a PHP version was chosen, else as static files. Domains use it
+ * too, so a domain serves exactly what the environment's own site serves.
+ */
+export function environmentApp(s: Pick<EnvironmentSite, 'framework' | 'webRoot' | 'phpVersion' | 'slug'>, dir: string): Extract<SiteApp, { kind: 'php' | 'static' }> {
+  const phpFramework = PHP_FRAMEWORK[s.framework];
+  return phpFramework && s.phpVersion
+    ? { kind: 'php', framework: phpFramework, documentRoot: docRoot(dir, s.webRoot), fpmSocket: phpFpmSocketPath(s.phpVersion, s.slug) }
+    : { kind: 'static', documentRoot: docRoot(dir, s.webRoot) };
+}
+
 /** Every file of the environment's site, in the order to apply them (pool first: nginx points at its socket). */
 export function environmentSiteFiles(s: EnvironmentSite): RenderedFile[] {
   const phpFramework = PHP_FRAMEWORK[s.framework];
   const php = phpFramework && s.phpVersion ? { framework: phpFramework, version: s.phpVersion } : null;
-  const app = (dir: string): Extract<SiteApp, { kind: 'php' | 'static' }> =>
-    php
-      ? { kind: 'php', framework: php.framework, documentRoot: docRoot(dir, s.webRoot), fpmSocket: phpFpmSocketPath(php.version, s.slug) }
-      : { kind: 'static', documentRoot: docRoot(dir, s.webRoot) };
+  const app = (dir: string) => environmentApp(s, dir);
   const files: RenderedFile[] = [];
   if (php) {
     files.push(

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { ProxyConfigurator } from '../../adapters/proxy/proxy-configurator.js';
 import type { SshExecutor } from '../../adapters/ssh/ssh-executor.js';
-import { siteSlug } from '../../core/deploy/site-files.js';
+import { environmentSiteSlug } from '../../core/deploy/site-files.js';
 import { domainSitePaths, TLS_DIR } from '../../core/domains/domain-site.js';
 import { previewConfigPath, rateLimitSnippetPath, siteConfigPath } from '../../core/nginx/nginx-paths.js';
 import type { Db } from '../../db/database.js';
@@ -52,10 +52,9 @@ export class EnvironmentTeardown {
       .execute();
     const plans: TeardownPlan[] = [];
     for (const e of envs) {
-      // Named as release-site.ts names them.
       const servers = await this.db.kysely.selectFrom('environment_servers').select('server_id').where('environment_id', '=', e.id).execute();
       const domains = await this.db.kysely.selectFrom('domains').select('id').where('environment_id', '=', e.id).execute();
-      plans.push({ environmentId: e.id, slug: siteSlug(e.slug ?? e.project_id.replace(/_/g, '-'), e.name), serverIds: servers.map((s) => s.server_id), domainIds: domains.map((d) => d.id) });
+      plans.push({ environmentId: e.id, slug: environmentSiteSlug({ id: e.project_id, slug: e.slug }, e.name), serverIds: servers.map((s) => s.server_id), domainIds: domains.map((d) => d.id) });
     }
     return plans;
   }

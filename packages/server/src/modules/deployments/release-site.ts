@@ -4,7 +4,7 @@ import type { SiteLayout } from '../../core/deploy/layout.js';
 import type { ReleasePlan } from '../../core/deploy/plan.js';
 import { ADOPT, parseServerReport, PREPARE, script, sequence, WRITE_PUBLIC_FILE, type ServerReport } from '../../core/deploy/scripts.js';
 import { projectUser } from '../../core/deploy/project-user.js';
-import { choosePhpVersion, environmentSiteFiles, MAINTENANCE_PAGE, maintenancePagePath, servesPhp, siteSlug } from '../../core/deploy/site-files.js';
+import { choosePhpVersion, environmentSiteFiles, MAINTENANCE_PAGE, maintenancePagePath, servesPhp, environmentSiteSlug } from '../../core/deploy/site-files.js';
 import { AppError } from '../../lib/errors.js';
 import { onAll, type RemoteRunner } from './remote-runner.js';
 import type { DeployContext, DeployServer, EnvironmentContext, StepHandle } from './strategy.js';
@@ -33,7 +33,7 @@ export class ReleaseSite {
     if (ctx.environment.preview_port === null) throw new AppError('conflict', 'environment.no_preview_port', 'The environment has no preview port; recreate it.');
     return environmentSiteFiles({
       environmentId: ctx.environment.id,
-      slug: siteSlug(ctx.project.slug ?? ctx.project.id.replace(/_/g, '-'), ctx.environment.name),
+      slug: environmentSiteSlug(ctx.project, ctx.environment.name),
       hostnames: ctx.hostnames,
       layout: L,
       framework: plan.framework,

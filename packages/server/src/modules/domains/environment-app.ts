@@ -1,23 +1,13 @@
 import type { Detection, EnvironmentSettings, Framework } from '@devflow/contracts';
 import { siteLayout } from '../../core/deploy/layout.js';
 import { releasePlan } from '../../core/deploy/plan.js';
-import { choosePhpVersion, servesPhp, siteSlug } from '../../core/deploy/site-files.js';
-import type { PhpFramework, SiteApp } from '../../core/nginx/site-spec.js';
-import { phpFpmSocketPath } from '../../core/php-fpm/php-fpm-paths.js';
+import { choosePhpVersion, environmentApp, environmentSiteSlug, servesPhp } from '../../core/deploy/site-files.js';
+import type { SiteApp } from '../../core/nginx/site-spec.js';
 import type { Db } from '../../db/database.js';
 import { notFound } from '../../lib/errors.js';
 
 /** What a domain serves for its environment on one server (its nginx `app`). */
 export type EnvironmentAppResolver = (environmentId: string, serverId: string) => Promise<SiteApp>;
-
-const PHP_FRAMEWORK: Partial<Record<Framework, PhpFramework>> = {
-  laravel: 'laravel',
-  symfony: 'symfony',
-  shopware: 'shopware',
-  wordpress: 'wordpress',
-  bedrock: 'wordpress',
-  php: 'php',
-};
 
 /**
  * The app of an environment deployed with the release strategy, from the
@@ -32,20 +22,14 @@ export function releaseStrategyApp(db: Db, root: string): EnvironmentAppResolver
     const project = await db.kysely.selectFrom('projects').selectAll().where('id', '=', env.project_id).executeTakeFirst();
     if (!project) throw notFound('project', env.project_id);
     const server = await db.kysely.selectFrom('servers').select('facts').where('id', '=', serverId).executeTakeFirst();
-    const projectSlug = project.slug ?? project.id.replace(/_/g, '-');
     const framework = (project.framework as Framework | null) ?? 'php';
     const detection = project.detection ? (JSON.parse(project.detection) as Detection) : null;
     const settings = JSON.parse(env.settings || '{}') as EnvironmentSettings;
     const plan = releasePlan(framework, detection, { healthCheckPath: env.health_check_path, settings });
-    const layout = siteLayout(root, projectSlug, env.name);
-    const documentRoot = plan.webRoot ? `${layout.current}/${plan.webRoot}` : layout.current;
+    const layout = siteLayout(root, project.slug ?? project.id.replace(/_/g, '-'), env.name);
     const facts = JSON.parse(server?.facts || '{}') as { tools?: { phpFpm?: string[] } };
     const installed = (facts.tools?.phpFpm ?? []).map((v) => /^(\d+\.\d+)/.exec(v)?.[1]).filter((v): v is string => !!v);
     const php = servesPhp(framework) ? choosePhpVersion(installed, detection?.phpVersion ?? null) : null;
-    const phpFramework = PHP_FRAMEWORK[framework];
-    if (php && phpFramework) {
-      return { kind: 'php', framework: phpFramework, documentRoot, fpmSocket: phpFpmSocketPath(php, siteSlug(projectSlug, env.name)) };
-    }
-    return { kind: 'static', documentRoot };
+    return environmentApp({ framework, webRoot: plan.webRoot, phpVersion: php, slug: environmentSiteSlug(project, env.name) }, layout.current);
   };
 }
