@@ -28,6 +28,14 @@ const SAFE_SEGMENT = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 const SAFE_ROOT = /^\/[A-Za-z0-9._/-]*$/;
 
 /** The layout of an environment; refuses segments that are not plain names (they become paths). */
+/**
+ * The name a project goes by on servers and in host names: its slug (always
+ * set since projects got one), else its id with dashes.
+ */
+export function projectSlug(project: { id: string; slug: string | null }): string {
+  return project.slug ?? project.id.toLowerCase().replace(/_/g, '-');
+}
+
 export function siteLayout(root: string, project: string, environment: string): SiteLayout {
   if (!SAFE_ROOT.test(root) || root.split('/').includes('..')) throw new TypeError(`Unsafe deploy root ${JSON.stringify(root)}.`);
   for (const s of [project, environment]) if (!SAFE_SEGMENT.test(s)) throw new TypeError(`Unsafe path segment ${JSON.stringify(s)}.`);

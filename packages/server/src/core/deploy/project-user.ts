@@ -6,6 +6,7 @@
  * project row.
  */
 import { createHash } from 'node:crypto';
+import { projectSlug } from './layout.js';
 
 /** Longest user name useradd accepts on Debian (and the utmp limit). */
 export const MAX_UNIX_NAME = 32;
@@ -18,7 +19,7 @@ const VALID = /^[a-z_][a-z0-9_-]*$/;
  * same slug in different organizations (slugs are unique per organization only).
  */
 export function projectUser(project: { id: string; slug: string | null }): string {
-  const slug = (project.slug ?? project.id)
+  const slug = projectSlug(project)
     .toLowerCase()
     .replace(/[^a-z0-9-]+/g, '-')
     .slice(0, 19)

@@ -10,7 +10,7 @@ import { renderSiteFiles, type RenderedFile } from '../nginx/site-config.js';
 import type { PhpFramework, SiteApp } from '../nginx/site-spec.js';
 import { phpFpmSocketPath } from '../php-fpm/php-fpm-paths.js';
 import { renderPoolFile } from '../php-fpm/pool-config.js';
-import type { SiteLayout } from './layout.js';
+import { projectSlug, type SiteLayout } from './layout.js';
 
 export interface EnvironmentSite {
   environmentId: string;
@@ -39,7 +39,7 @@ export function siteSlug(projectSlug: string, environmentName: string): string {
 
 /** The site slug of a project's environment (a project without a slug is named by its id). */
 export function environmentSiteSlug(project: { id: string; slug: string | null }, environmentName: string): string {
-  return siteSlug(project.slug ?? project.id.replace(/_/g, '-'), environmentName);
+  return siteSlug(projectSlug(project), environmentName);
 }
 
 /** Where the maintenance page lives for an environment. */

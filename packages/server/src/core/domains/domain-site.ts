@@ -19,9 +19,17 @@ export function domainSiteSlug(domainId: string): string {
   return domainId.toLowerCase().replace(/_/g, '-');
 }
 
+const DOMAIN_ID = /^[a-z0-9_]{1,64}$/;
+
+/** The directory of a domain's certificates on a server (refuses an id that is not one of ours). */
+export function domainTlsDir(domainId: string): string {
+  if (!DOMAIN_ID.test(domainId)) throw new TypeError(`Unexpected domain id ${JSON.stringify(domainId).slice(0, 80)}.`);
+  return `${TLS_DIR}/${domainId}`;
+}
+
 /** Paths of a certificate's files on a server; every certificate gets its own directory. */
 export function certificatePaths(domainId: string, certificateId: string): { dir: string; fullchain: string; key: string } {
-  const dir = `${TLS_DIR}/${domainId}/${certificateId}`;
+  const dir = `${domainTlsDir(domainId)}/${certificateId}`;
   return { dir, fullchain: `${dir}/fullchain.pem`, key: `${dir}/privkey.pem` };
 }
 

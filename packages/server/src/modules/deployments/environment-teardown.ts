@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { ProxyConfigurator } from '../../adapters/proxy/proxy-configurator.js';
 import type { SshExecutor } from '../../adapters/ssh/ssh-executor.js';
 import { environmentSiteSlug } from '../../core/deploy/site-files.js';
-import { domainSitePaths, TLS_DIR } from '../../core/domains/domain-site.js';
+import { domainSitePaths, domainTlsDir } from '../../core/domains/domain-site.js';
 import { previewConfigPath, rateLimitSnippetPath, siteConfigPath } from '../../core/nginx/nginx-paths.js';
 import type { Db } from '../../db/database.js';
 import type { JobQueue } from '../../jobs/job-queue.js';
@@ -18,8 +18,6 @@ export interface TeardownPlan {
   serverIds: string[];
   domainIds: string[];
 }
-
-const SAFE_ID = /^[a-z0-9_]{1,64}$/;
 
 /** Lists the environment's PHP-FPM pool files, whatever PHP version they were written for. */
 const FIND_POOLS = `for f in /etc/php/*/fpm/pool.d/devflow-"$1".conf; do [ -e "$f" ] && echo "$f"; done; exit 0`;
@@ -76,8 +74,6 @@ export class EnvironmentTeardown {
     for (const serverId of plan.serverIds) {
       const row = await this.db.kysely.selectFrom('servers').selectAll().where('id', '=', serverId).executeTakeFirst();
       if (!row?.host_key_fingerprint) continue; // removed meanwhile, or never reached: nothing of ours on it
-      const bad = plan.domainIds.find((id) => !SAFE_ID.test(id));
-      if (bad !== undefined) throw new TypeError(`unexpected domain id ${JSON.stringify(bad)}`);
       const target = await this.servers.targetOf(row);
       const opts = signal ? { signal } : {};
       const pools = await this.ssh.exec(target, ['sh', '-c', FIND_POOLS, 'devflow-find-pools', plan.slug], { ...opts, check: true });
@@ -89,7 +85,7 @@ export class EnvironmentTeardown {
         ...pools.stdout.split('\n').filter(Boolean),
       ];
       const result = await this.proxy.remove(target, paths, opts);
-      if (plan.domainIds.length) await this.ssh.exec(target, ['rm', '-rf', '--', ...plan.domainIds.map((id) => `${TLS_DIR}/${id}`)], { ...opts, check: true });
+      if (plan.domainIds.length) await this.ssh.exec(target, ['rm', '-rf', '--', ...plan.domainIds.map(domainTlsDir)], { ...opts, check: true });
       this.logger.info({ environmentId: plan.environmentId, serverId, removed: result.changed }, 'environment taken off the server');
       done.push({ serverId, removed: result.changed });
     }

@@ -3,7 +3,7 @@ import type { SshExecutor } from '../../adapters/ssh/ssh-executor.js';
 import { redactText } from '../../adapters/ssh/ssh-errors.js';
 import { detectFramework, relevantFiles } from '../../core/detect/detect.js';
 import { renderDotenv } from '../../core/deploy/dotenv.js';
-import { siteLayout, type SiteLayout } from '../../core/deploy/layout.js';
+import { projectSlug, siteLayout, type SiteLayout } from '../../core/deploy/layout.js';
 import { releasePlan, type ReleasePlan } from '../../core/deploy/plan.js';
 import { projectUser } from '../../core/deploy/project-user.js';
 import { releasesToPrune } from '../../core/deploy/retention.js';
@@ -75,7 +75,7 @@ export class ReleaseStrategy implements DeployStrategy {
 
   /** The layout of an environment on its servers. */
   layout(ctx: Pick<EnvironmentContext, 'project' | 'environment'>): SiteLayout {
-    return siteLayout(this.o.root, ctx.project.slug ?? ctx.project.id, ctx.environment.name);
+    return siteLayout(this.o.root, projectSlug(ctx.project), ctx.environment.name);
   }
 
   private plan(ctx: EnvironmentContext, framework: Framework, detection: Detection | null): ReleasePlan {

@@ -1,7 +1,7 @@
 import type { Selectable } from 'kysely';
 import type { ProxyConfigurator } from '../../adapters/proxy/proxy-configurator.js';
 import type { SshExecutor, SshTarget } from '../../adapters/ssh/ssh-executor.js';
-import { certificatePaths, domainSitePaths, renderDomainSiteFiles, TLS_DIR, VERIFY_PATH_PREFIX } from '../../core/domains/domain-site.js';
+import { certificatePaths, domainSitePaths, domainTlsDir, renderDomainSiteFiles, TLS_DIR, VERIFY_PATH_PREFIX } from '../../core/domains/domain-site.js';
 import type { RedirectRule } from '../../core/nginx/site-spec.js';
 import { DEFAULT_ACME_WEBROOT } from '../../core/nginx/site-spec.js';
 import type { Db } from '../../db/database.js';
@@ -107,8 +107,8 @@ export class DomainSiteService {
         await this.prepare(s, d.verification_token, signal);
         let tls: { certificatePath: string; keyPath: string } | null = null;
         if (cert) {
-          const p = certificatePaths(safe('domain id', d.id, SAFE_ID), safe('certificate id', cert.id, SAFE_ID));
-          await this.exec(s, ['install', '-d', '-m', '0700', TLS_DIR, `${TLS_DIR}/${d.id}`, p.dir], signal);
+          const p = certificatePaths(d.id, safe('certificate id', cert.id, SAFE_ID));
+          await this.exec(s, ['install', '-d', '-m', '0700', TLS_DIR, domainTlsDir(d.id), p.dir], signal);
           await this.writeFile(s, p.key, '0600', this.box.decrypt(cert.private_key), signal, true);
           await this.writeFile(s, p.fullchain, '0644', `${cert.certificate_pem.trimEnd()}\n${cert.chain_pem ? `${cert.chain_pem.trimEnd()}\n` : ''}`, signal);
           tls = { certificatePath: p.fullchain, keyPath: p.key };
@@ -129,7 +129,7 @@ export class DomainSiteService {
         });
         await this.proxy.apply(s.target, files, { timeoutMs: this.timeoutMs, ...(signal ? { signal } : {}) });
         // Only now that nginx serves the new certificate may the older ones go.
-        await this.exec(s, ['sh', '-c', PRUNE_CERTIFICATES, 'devflow-prune', `${TLS_DIR}/${d.id}`, cert ? cert.id : '-'], signal);
+        await this.exec(s, ['sh', '-c', PRUNE_CERTIFICATES, 'devflow-prune', domainTlsDir(d.id), cert ? cert.id : '-'], signal);
       }
       await this.record(domainId, { site_status: 'applied', site_error: null, site_applied_at: new Date(this.clock()).toISOString() });
     } catch (err) {
@@ -147,7 +147,7 @@ export class DomainSiteService {
     const servers = await this.serversOf(domain.environmentId).catch(() => [] as SiteServer[]);
     for (const s of servers) {
       await this.proxy.remove(s.target, domainSitePaths(domain.id), { timeoutMs: this.timeoutMs, ...(signal ? { signal } : {}) });
-      await this.exec(s, ['rm', '-rf', '--', `${TLS_DIR}/${safe('domain id', domain.id, SAFE_ID)}`, `${this.webroot}${VERIFY_PATH_PREFIX}${safe('token', domain.token, TOKEN)}`], signal);
+      await this.exec(s, ['rm', '-rf', '--', domainTlsDir(domain.id), `${this.webroot}${VERIFY_PATH_PREFIX}${safe('token', domain.token, TOKEN)}`], signal);
     }
   }
 

@@ -1,5 +1,5 @@
 import type { Detection, EnvironmentSettings, Framework } from '@devflow/contracts';
-import { siteLayout } from '../../core/deploy/layout.js';
+import { projectSlug, siteLayout } from '../../core/deploy/layout.js';
 import { releasePlan } from '../../core/deploy/plan.js';
 import { choosePhpVersion, environmentApp, environmentSiteSlug, servesPhp } from '../../core/deploy/site-files.js';
 import type { SiteApp } from '../../core/nginx/site-spec.js';
@@ -26,7 +26,7 @@ export function releaseStrategyApp(db: Db, root: string): EnvironmentAppResolver
     const detection = project.detection ? (JSON.parse(project.detection) as Detection) : null;
     const settings = JSON.parse(env.settings || '{}') as EnvironmentSettings;
     const plan = releasePlan(framework, detection, { healthCheckPath: env.health_check_path, settings });
-    const layout = siteLayout(root, project.slug ?? project.id.replace(/_/g, '-'), env.name);
+    const layout = siteLayout(root, projectSlug(project), env.name);
     const facts = JSON.parse(server?.facts || '{}') as { tools?: { phpFpm?: string[] } };
     const installed = (facts.tools?.phpFpm ?? []).map((v) => /^(\d+\.\d+)/.exec(v)?.[1]).filter((v): v is string => !!v);
     const php = servesPhp(framework) ? choosePhpVersion(installed, detection?.phpVersion ?? null) : null;

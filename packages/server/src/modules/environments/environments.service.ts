@@ -3,6 +3,7 @@ import type { Detection, EnvironmentSettings } from '@devflow/contracts';
 import type { Selectable } from 'kysely';
 import type { Db } from '../../db/database.js';
 import type { EnvironmentsTable } from '../../db/schema.js';
+import { projectSlug } from '../../core/deploy/layout.js';
 import { genericUrlToken } from '../../core/webhooks/signatures.js';
 import { AppError, conflict, notFound } from '../../lib/errors.js';
 import { newId } from '../../lib/ids.js';
@@ -17,7 +18,7 @@ const UNIQUE = new Set(['23505', 'SQLITE_CONSTRAINT_UNIQUE']);
 
 /** The name nginx answers for an environment besides its domains. */
 export function environmentHostname(env: { name: string }, project: { slug: string | null; id: string }): string {
-  return `${env.name}.${(project.slug ?? project.id).replace(/_/g, '-')}.devflow.internal`;
+  return `${env.name}.${projectSlug(project)}.devflow.internal`;
 }
 
 export interface EnvironmentInput {

@@ -1,6 +1,7 @@
 import type { Detection, Framework } from '@devflow/contracts';
 import type { Selectable } from 'kysely';
 import { generateEd25519 } from '../../adapters/ssh/key-material.js';
+import { projectSlug } from '../../core/deploy/layout.js';
 import { atLeast, decide } from '../../core/policy.js';
 import type { Db } from '../../db/database.js';
 import type { ProjectsTable } from '../../db/schema.js';
@@ -23,7 +24,7 @@ export function presentProject(r: ProjectRow) {
     id: r.id,
     organizationId: r.organization_id,
     name: r.name,
-    slug: r.slug ?? r.id,
+    slug: projectSlug(r),
     repositoryUrl: r.repository_url,
     framework: (r.framework as Framework | null) ?? null,
     detection: r.detection ? (JSON.parse(r.detection) as Detection) : null,
