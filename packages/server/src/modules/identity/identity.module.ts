@@ -110,12 +110,13 @@ export async function registerIdentity(app: HttpApp, o: IdentityOptions): Promis
   installGuard(app, id.guard);
 
   // Cached token actors: any change through the API may change who may do what (revoke, role,
-  // membership, 2FA, password…), so every unsafe request drops them before its answer goes out,
+  // membership, 2FA, password…), so every accepted unsafe request drops them before its answer goes out,
   // here and (PostgreSQL) in the other processes. Reads are the ones that need to be fast.
   const bus = o.bus;
   bus?.onIdentitySignal(() => id.guard.forgetActors());
-  app.addHook('onSend', async (req, _reply, payload) => {
-    if (UNSAFE.has(req.method)) {
+  app.addHook('onSend', async (req, reply, payload) => {
+    // A refused write (4xx, 5xx: failed sign-ins included) changed nothing: no need to drop every actor.
+    if (UNSAFE.has(req.method) && reply.statusCode < 400) {
       id.guard.forgetActors();
       await bus?.signalIdentity().catch((err: unknown) => req.log.warn({ err }, 'identity signal failed'));
     }
