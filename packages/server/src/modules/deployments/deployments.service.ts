@@ -7,7 +7,7 @@ import { AppError, conflict, notFound } from '../../lib/errors.js';
 import { newId } from '../../lib/ids.js';
 import type { RequestContext } from '../identity/actor.js';
 import type { AuditEntry, AuditLog } from '../identity/audit.service.js';
-import type { EnvironmentService } from '../environments/environments.service.js';
+import type { EnvironmentRow, EnvironmentService } from '../environments/environments.service.js';
 import type { DeploymentRunner } from './deployment-runner.js';
 import { DEPLOY_JOB } from './deployment-runner.js';
 import { presentRelease, type DeploymentRow, type DeploymentStore } from './deployment-store.js';
@@ -22,6 +22,38 @@ export interface CreateDeploymentInput {
 
 /** Priority of rollbacks: they go before queued deployments. */
 const ROLLBACK_PRIORITY = 100;
+
+/** A new deployment of `env` by the caller: nothing started, approved, switched or linked yet, but for `fields`. */
+function newDeploymentRow(
+  ctx: RequestContext,
+  env: EnvironmentRow,
+  now: string,
+  fields: Pick<DeploymentRow, 'kind' | 'status' | 'commit' | 'trigger' | 'priority'> & Partial<DeploymentRow>,
+): DeploymentRow {
+  return {
+    id: newId('dep'),
+    organization_id: env.organization_id,
+    project_id: env.project_id,
+    environment_id: env.id,
+    ref: null,
+    commit_author: null,
+    commit_message: null,
+    release_id: null,
+    error: null,
+    created_by: ctx.actor?.userId ?? null,
+    created_at: now,
+    started_at: null,
+    finished_at: null,
+    job_id: null,
+    previous_release_id: null,
+    target_release_id: null,
+    switched: 0,
+    approved_by: null,
+    approved_at: null,
+    env_version: null,
+    ...fields,
+  };
+}
 
 /**
  * Deployments as users drive them: create (queued, or awaiting approval),
@@ -56,33 +88,14 @@ export class DeploymentService {
     if (!serverIds.length) throw conflict('deployment.no_servers', 'The environment has no servers: add one (PATCH serverIds) before deploying.');
     const settings = JSON.parse(env.settings || '{}') as EnvironmentSettings;
     const now = this.store.now();
-    const row: DeploymentRow = {
-      id: newId('dep'),
-      organization_id: env.organization_id,
-      project_id: env.project_id,
-      environment_id: env.id,
+    const row = newDeploymentRow(ctx, env, now, {
       kind: 'deploy',
       status: env.requires_approval ? 'awaiting_approval' : 'queued',
       ref: input.ref ?? env.branch,
       commit: input.commit ?? null,
-      commit_author: null,
-      commit_message: null,
       trigger,
       priority: input.priority,
-      release_id: null,
-      error: null,
-      created_by: ctx.actor?.userId ?? null,
-      created_at: now,
-      started_at: null,
-      finished_at: null,
-      job_id: null,
-      previous_release_id: null,
-      target_release_id: null,
-      switched: 0,
-      approved_by: null,
-      approved_at: null,
-      env_version: null,
-    };
+    });
     await this.store.insert(row, stepsFor('deploy', settings));
     if (row.status === 'queued') await this.enqueue(row);
     await this.audit.record(ctx, {
@@ -178,33 +191,17 @@ export class DeploymentService {
     if (!serverIds.length) throw conflict('deployment.no_servers', 'The environment has no servers.');
     const settings = JSON.parse(env.settings || '{}') as EnvironmentSettings;
     const now = this.store.now();
-    const row: DeploymentRow = {
-      id: newId('dep'),
-      organization_id: env.organization_id,
-      project_id: env.project_id,
-      environment_id: env.id,
+    const row = newDeploymentRow(ctx, env, now, {
       kind: 'rollback',
       status: 'queued',
-      ref: null,
       commit: target.commit,
       commit_author: target.author,
       commit_message: target.message,
       trigger: 'rollback',
       priority: ROLLBACK_PRIORITY,
-      release_id: null,
-      error: null,
-      created_by: ctx.actor?.userId ?? null,
-      created_at: now,
-      started_at: null,
-      finished_at: null,
-      job_id: null,
-      previous_release_id: null,
       target_release_id: target.id,
-      switched: 0,
-      approved_by: null,
-      approved_at: null,
       env_version: target.env_version,
-    };
+    });
     await this.store.insert(row, stepsFor('rollback', settings));
     await this.enqueue(row);
     await this.audit.record(ctx, { action: 'deployment.rollback', organizationId: env.organization_id, targetType: 'deployment', targetId: row.id, diff: { environmentId, releaseId: target.id, commit: target.commit } });
