@@ -17,6 +17,7 @@ import type { EventBus } from '../../events/event-bus.js';
 import type { HttpApp } from '../../http/app.js';
 import type { DeploymentStore } from './deployment-store.js';
 import type { DeploymentService } from './deployments.service.js';
+import { openEventStream } from '../../http/sse.js';
 
 export interface DeploymentRouteDeps {
   deployments: DeploymentService;
@@ -75,19 +76,8 @@ export function registerDeploymentRoutes(app: HttpApp, d: DeploymentRouteDeps): 
       const lines = await d.store.logLines(id, last, req.query.limit);
       return reply.type('application/x-ndjson; charset=utf-8').send(lines.map((l) => JSON.stringify(l)).join('\n') + (lines.length ? '\n' : ''));
     }
-    reply.hijack();
+    const write = openEventStream(req, reply);
     const raw = reply.raw;
-    raw.writeHead(200, {
-      'content-type': 'text/event-stream; charset=utf-8',
-      'cache-control': 'no-cache, no-transform',
-      connection: 'keep-alive',
-      'x-accel-buffering': 'no',
-      'x-request-id': req.id,
-    });
-    raw.write('retry: 3000\n\n');
-    const write = (text: string) => {
-      if (!raw.writableEnded) raw.write(text);
-    };
     let pumping = false;
     let again = false;
     let ended = false;

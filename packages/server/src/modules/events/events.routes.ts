@@ -2,6 +2,7 @@ import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { DevflowEvent, EventBus } from '../../events/event-bus.js';
 import type { HttpApp } from '../../http/app.js';
+import { openEventStream } from '../../http/sse.js';
 
 export interface EventsRouteDeps {
   bus: EventBus;
@@ -38,30 +39,18 @@ export function registerEventRoutes(app: HttpApp, deps: EventsRouteDeps): void {
       const allowed = (e: DevflowEvent) =>
         visible === 'all' || (e.organizationId !== null && visible.has(e.organizationId));
       let last = req.headers['last-event-id'] ?? req.query.lastEventId ?? Number.NaN;
-      reply.hijack();
+      const write = openEventStream(req, reply);
       const raw = reply.raw;
-      raw.writeHead(200, {
-        'content-type': 'text/event-stream; charset=utf-8',
-        'cache-control': 'no-cache, no-transform',
-        connection: 'keep-alive',
-        'x-accel-buffering': 'no',
-        'x-request-id': req.id,
-      });
-      raw.write('retry: 3000\n\n');
       // Buffer live events while replaying, so none is lost or sent twice.
       const pending: DevflowEvent[] = [];
       let replaying = true;
-      // After end() (client gone or server closing) a write would raise an error nobody listens to.
-      const write = (text: string) => {
-        if (!raw.writableEnded) raw.write(text);
-      };
       const send = (e: DevflowEvent) => {
         if (e.id <= last || !allowed(e)) return;
         last = e.id;
         write(frame(e));
       };
       const unsubscribe = deps.bus.subscribe((e) => (replaying ? pending.push(e) : send(e)));
-      const heartbeat = setInterval(() => raw.write(': keep-alive\n\n'), deps.heartbeatMs ?? 15_000);
+      const heartbeat = setInterval(() => write(': keep-alive\n\n'), deps.heartbeatMs ?? 15_000);
       const end = () => {
         open.delete(end);
         clearInterval(heartbeat);
