@@ -17,7 +17,8 @@
 #   bash scripts/dns.sh          start (or confirm) all three
 #   bash scripts/dns.sh stop     stop them (by the pids this script recorded)
 #
-# Installs Debian's pdns-server, pdns-backend-sqlite3 and bind9 when missing.
+# Installs Debian's pdns-server, pdns-backend-sqlite3, bind9, sqlite3, bind9-dnsutils (dig)
+# and curl when missing: every tool this script calls.
 set -euo pipefail
 
 DIR=${DNS_DIR:-/tmp/devflow-dns}
@@ -52,6 +53,8 @@ command -v pdns_server >/dev/null 2>&1 || need+=(pdns-server)
 [ -d /usr/share/pdns-backend-sqlite3 ] || need+=(pdns-backend-sqlite3)
 command -v named >/dev/null 2>&1 || need+=(bind9)
 command -v sqlite3 >/dev/null 2>&1 || need+=(sqlite3)
+command -v dig >/dev/null 2>&1 || need+=(bind9-dnsutils)   # bind9 without recommends brings no dig
+command -v curl >/dev/null 2>&1 || need+=(curl)
 if [ ${#need[@]} -gt 0 ]; then
   log "installing ${need[*]}"
   if ! DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${need[@]}" >/dev/null 2>&1; then

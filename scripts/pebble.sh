@@ -71,11 +71,16 @@ esac
 exec 9>"$DIR/.lock"
 flock -w 60 9
 
-if ! command -v pebble >/dev/null 2>&1 || ! command -v pebble-challtestsrv >/dev/null 2>&1; then
-  log "installing Debian's pebble"
-  if ! DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends pebble >/dev/null 2>&1; then
+# Every tool this script calls: pebble, pebble-challtestsrv, openssl, curl.
+need=()
+{ command -v pebble && command -v pebble-challtestsrv; } >/dev/null 2>&1 || need+=(pebble)
+command -v openssl >/dev/null 2>&1 || need+=(openssl)
+command -v curl >/dev/null 2>&1 || need+=(curl)
+if [ ${#need[@]} -gt 0 ]; then
+  log "installing Debian's ${need[*]}"
+  if ! DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${need[@]}" >/dev/null 2>&1; then
     apt-get update >/dev/null
-    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends pebble >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${need[@]}" >/dev/null
   fi
 fi
 
