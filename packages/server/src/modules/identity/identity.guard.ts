@@ -49,6 +49,28 @@ export class IdentityGuard implements RequestGuard {
     this.actors.clear();
   }
 
+  /** The organization (and project) of a resource, as routes see it; undefined when it does not exist. */
+  async resolveScope(type: ResourceType, id: string): Promise<ResourceScope | undefined> {
+    const resolver = this.resolvers.get(type);
+    return resolver ? resolver(id) : undefined;
+  }
+
+  /**
+   * Reads an actor again for a long-lived request (the event stream): its
+   * grants as they are now, or undefined once the token was revoked or
+   * expired, the session ended, or the user is gone.
+   */
+  async refresh(actor: Actor): Promise<Actor | undefined> {
+    if (actor.kind === 'token') {
+      const token = actor.tokenId ? await this.tokens.findLive(actor.tokenId) : undefined;
+      if (!token || token.user_id !== actor.userId) return undefined;
+      return this.actorFor(token.user_id, { kind: 'token', tokenId: token.id, abilities: new Set(JSON.parse(token.abilities) as string[]) });
+    }
+    const session = actor.sessionId ? await this.sessions.live(actor.sessionId) : undefined;
+    if (!session || session.userId !== actor.userId) return undefined;
+    return this.actorFor(session.userId, { kind: 'user', sessionId: session.id, csrfToken: session.csrfToken });
+  }
+
   /** Creates the request context; runs for every request, public ones too. */
   prepare(req: FastifyRequest): void {
     req.actor = undefined;
