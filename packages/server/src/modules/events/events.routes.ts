@@ -11,7 +11,7 @@ export interface EventsRouteDeps {
   /** Who may see which event; undefined only when the guard was replaced (tests of the edge alone): everything. */
   access: EventAccess | undefined;
   heartbeatMs?: number;
-  /** How often an open stream reads its caller's credentials and grants again (default 2 s); identity changes also trigger it. */
+  /** How often an open stream reads its caller's credentials and grants again (default 5 s), for changes made outside the API; API changes trigger it at once. */
   recheckMs?: number;
 }
 
@@ -74,7 +74,7 @@ export function registerEventRoutes(app: HttpApp, deps: EventsRouteDeps): void {
       let replaying = true;
       const unsubscribe = deps.bus.subscribe((e) => (replaying ? pending.push(e) : enqueue(e)));
       const heartbeat = setInterval(() => write(': keep-alive\n\n'), deps.heartbeatMs ?? 15_000);
-      const recheckTimer = access ? setInterval(() => recheck(), deps.recheckMs ?? 2000) : undefined;
+      const recheckTimer = access ? setInterval(() => recheck(), deps.recheckMs ?? 5000) : undefined;
       const unwatch = access ? deps.bus.onIdentitySignal(() => recheck()) : undefined;
       const end = () => {
         ended = true;
