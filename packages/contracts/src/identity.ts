@@ -88,18 +88,21 @@ export const memberSchema = z
     createdAt: isoTime,
   })
   .meta({ id: 'Member' });
-export const memberAddBody = z.object({ email, role: roleSchema, projectIds: z.array(z.string()).nullable().optional() });
 export const memberUpdateBody = z.object({
   role: roleSchema.optional(),
   projectIds: z.array(z.string()).nullable().optional(),
 });
 export const memberParams = z.object({ id: z.string().min(1).max(64), userId: z.string().min(1).max(64) });
 
-export const invitationCreateBody = z.object({ email, role: roleSchema });
+const grantedProjects = z.array(z.string().min(1).max(64)).max(500).nullable().optional();
+export const invitationCreateBody = z.object({ email, role: roleSchema, projectIds: grantedProjects.describe('Projects the member may see; null or absent: every project') });
+/** Adding a member is inviting them: the same body. */
+export const memberAddBody = invitationCreateBody;
 export const invitationSchema = z.object({
   id: z.string(),
   email: z.string(),
   role: roleSchema,
+  projectIds: z.array(z.string()).nullable().optional().describe('null: every project'),
   expiresAt: isoTime,
   url: z.string().optional().describe('Only in the create response: the single-use link'),
 });

@@ -17,6 +17,7 @@ import { Worker } from './jobs/worker.js';
 import { createLogger } from './lib/logger.js';
 import { createDeploymentsModule, type DeploymentsModule, type DeploymentsModuleOptions } from './modules/deployments/deployments.module.js';
 import { createDomainsModule, type DomainsModule, type DomainsModuleOptions } from './modules/domains/domains.module.js';
+import { EventAccess } from './modules/events/event-access.js';
 import { registerEventRoutes } from './modules/events/events.routes.js';
 import { AuditLog } from './modules/identity/audit.service.js';
 import { registerIdentity, type Identity } from './modules/identity/identity.module.js';
@@ -170,12 +171,11 @@ export async function createApp(config: Config, opts: AppOptions): Promise<App> 
       domains.registerHttp(http, identity?.guard);
       registerApiReference(http, { specUrl: '/api/v1/openapi.json' });
       registerSystemRoutes(http, { db, metrics, version: VERSION });
+      // A replaced guard is for tests of the edge alone (the stream shows everything); with identity, the policy decides per event.
+      const eventGuard = identity?.guard;
       registerEventRoutes(http, {
         bus,
-        // A replaced guard is for tests of the edge alone; with identity, the stream shows the caller's organizations.
-        visibleOrganizations: opts.guard
-          ? async () => 'all'
-          : async (req) => new Set(req.actor ? req.actor.memberships.keys() : []),
+        access: eventGuard && new EventAccess({ resolve: (type, id) => eventGuard.resolveScope(type, id), refresh: (actor) => eventGuard.refresh(actor) }),
       });
       // Last: the dashboard's SPA fallback must not shadow any API route.
       await registerWebUi(http, { distDir: fileURLToPath(new URL('../../web/dist/', import.meta.url)) });

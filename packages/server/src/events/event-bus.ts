@@ -137,9 +137,11 @@ export class EventBus {
   /** Tells other processes that tokens, users, memberships or organizations changed (they drop cached actors). */
   async signalIdentity(): Promise<void> {
     if (this.db.dialect === 'postgres') await (await this.db.pool?.())?.query(`SELECT pg_notify($1, '')`, [IDENTITY_CHANNEL]);
+    // One process (SQLite): no notification comes back, so tell this process's listeners (open event streams) directly.
+    else this.emitter.emit('identity');
   }
 
-  /** Calls `fn` when some process (this one included, on PostgreSQL) changed who may do what. */
+  /** Calls `fn` when some process (this one included) changed who may do what through the API. */
   onIdentitySignal(fn: () => void): () => void {
     this.emitter.on('identity', fn);
     return () => this.emitter.off('identity', fn);

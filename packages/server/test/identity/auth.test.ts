@@ -130,11 +130,11 @@ describe.each(dialects)('sign-in and sessions (%s)', (dialect) => {
     expect((await t.request('POST', '/api/v1/auth/login', { body: { email: 'owner@example.test', password: TEST_PASSWORD } })).status).toBe(200);
   });
 
-  it('locks members out of everything but enrolment when the organization requires 2FA', async () => {
+  it("locks members out of the organization's resources, but not enrolment, when it requires 2FA", async () => {
     const fresh = await login(t, 'owner@example.test');
     const dev = await addMember(t, { ...fresh, organizationId: owner.organizationId }, `dev-${dialect}@example.test`, 'developer');
     expect((await t.request('PATCH', `/api/v1/organizations/${owner.organizationId}`, { session: fresh, body: { requireTwoFactor: true } })).status).toBe(200);
-    const blocked = await t.request('GET', '/api/v1/organizations', { session: dev });
+    const blocked = await t.request('GET', `/api/v1/organizations/${owner.organizationId}`, { session: dev });
     expect(blocked.status).toBe(403);
     expect(blocked.json.code).toBe('auth.two_factor_required');
     const me = await t.request('GET', '/api/v1/me', { session: dev });
@@ -144,7 +144,7 @@ describe.each(dialects)('sign-in and sessions (%s)', (dialect) => {
     expect(begin.status).toBe(200);
     const confirm = await t.request('POST', '/api/v1/me/totp/confirm', { session: dev, body: { code: code(String(begin.json.secret), now) } });
     expect(confirm.status).toBe(200);
-    expect((await t.request('GET', '/api/v1/organizations', { session: dev })).status).toBe(200);
+    expect((await t.request('GET', `/api/v1/organizations/${owner.organizationId}`, { session: dev })).status).toBe(200);
     // The owner is locked out too until enrolled; undo for the other tests.
     const ownerBlocked = await t.request('PATCH', `/api/v1/organizations/${owner.organizationId}`, { session: fresh, body: { requireTwoFactor: false } });
     expect(ownerBlocked.status).toBe(403);

@@ -5,7 +5,8 @@
  * A route missing from the table fails the test, so new routes are covered.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addMember, createToken, setupOwner, startTestApp, TEST_PASSWORD, type Session, type TestApp } from '../support/app.js';
+import { addMember, createToken, login, setupOwner, startTestApp, TEST_PASSWORD, type Session, type TestApp } from '../support/app.js';
+import { openEvents, until, type SseStream } from '../support/sse.js';
 
 type Role = 'viewer' | 'developer' | 'admin';
 /** public: anyone; self: any signed-in user, on their own things; a role: that role or higher in the resource's organization. */
@@ -273,6 +274,46 @@ describe('authorization matrix over the OpenAPI document', () => {
     if (actor === 'outsider') return rule.scope === 'org' ? 404 : 'allow';
     return rank[actor] >= rank[rule.min] ? 'allow' : 403;
   }
+
+  // The event stream is one route with many resources: each event must follow the REST read of what it is about.
+  it('streams to each role and project grant only the events it may read', async () => {
+    const depOf = async (id: string) => t.app.db.kysely.selectFrom('deployments').select(['id', 'project_id', 'environment_id']).where('id', '=', id).executeTakeFirstOrThrow();
+    const deps = await Promise.all([...deployFixtures.values()].map((f) => depOf(f.deploymentId)));
+    const granted = await depOf(deployFixtures.get('viewer')?.deploymentId ?? '');
+    const inv = await t.request('POST', `/api/v1/organizations/${owner.organizationId}/invitations`, { session: owner, body: { email: 'scoped@example.test', role: 'developer', projectIds: [granted.project_id] } });
+    expect((await t.request('POST', '/api/v1/invitations/accept', { body: { token: String(inv.json.url).split('#')[1], name: 'scoped', password: TEST_PASSWORD } })).status).toBe(200);
+    const outsider = sessions.get('outsider');
+    const otherOrg = (await t.request('GET', '/api/v1/organizations', { session: outsider })).json.data?.[0]?.id as string;
+    const otherProject = await t.request('POST', '/api/v1/projects', { session: outsider, body: { organizationId: otherOrg, name: 'theirs', repositoryUrl: 'https://git.invalid/other/app.git', framework: 'laravel' } });
+
+    const readers = new Map<string, SseStream>();
+    expect((await openEvents(base, {}, 0)).status).toBe(401);
+    for (const role of ['outsider', 'viewer', 'developer', 'admin'] as const) readers.set(role, await openEvents(base, { session: sessions.get(role) }, 0));
+    readers.set('developer granted one project', await openEvents(base, { session: await login(t, 'scoped@example.test') }, 0));
+    const adminSession = sessions.get('admin');
+    if (!adminSession) throw new Error('no admin session');
+    readers.set('admin metrics:read token', await openEvents(base, { token: await createToken(t, adminSession, ['metrics:read']) }, 0));
+    try {
+      for (const d of deps) await t.app.bus.publish({ type: 'deployment.log', organizationId: owner.organizationId, payload: { deploymentId: d.id, environmentId: d.environment_id, lines: [{ seq: 1, line: `log of ${d.id}` }] } });
+      const lastA = await t.app.bus.publish({ type: 'deployment.log', organizationId: owner.organizationId, payload: { deploymentId: granted.id, environmentId: granted.environment_id, lines: [] } });
+      const lastOther = await t.app.bus.publish({ type: 'project.updated', organizationId: otherOrg, payload: { projectId: otherProject.json.id } });
+      const seen = (name: string) => readers.get(name)?.frames ?? [];
+      for (const name of ['viewer', 'developer', 'admin', 'developer granted one project']) await until(`${name}'s last event`, () => seen(name).some((f) => f.id === lastA.id));
+      await until("the outsider's own event", () => seen('outsider').some((f) => f.id === lastOther.id));
+      for (const role of ['viewer', 'developer', 'admin']) {
+        expect(seen(role).every((f) => f.data.organizationId === owner.organizationId), role).toBe(true);
+        const logged = new Set(seen(role).filter((f) => f.event === 'deployment.log').map((f) => f.data.payload.deploymentId));
+        expect([...logged].sort(), role).toEqual(deps.map((d) => d.id).sort());
+      }
+      const scoped = seen('developer granted one project');
+      expect(scoped.map((f) => f.data.payload.deploymentId ?? f.data.payload.projectId).filter((id) => id !== granted.id && id !== granted.project_id)).toEqual([]);
+      expect(scoped.some((f) => f.event === 'deployment.created')).toBe(true);
+      expect(seen('outsider').map((f) => f.id)).toEqual([lastOther.id]);
+      expect(seen('admin metrics:read token')).toEqual([]);
+    } finally {
+      for (const r of readers.values()) r.close();
+    }
+  });
 
   it.each(['anonymous', 'outsider', 'viewer', 'developer', 'admin'] as const)('as %s', async (actor) => {
     const failures: string[] = [];

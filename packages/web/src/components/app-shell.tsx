@@ -137,8 +137,9 @@ export function AppShell({ children }: { children: ReactNode }) {
           {me.twoFactorRequired && (
             <div className="alert alert--warning banner" role="status">
               <p>
-                <strong>Two-factor authentication required.</strong> Your organization asks every member to use an authenticator
-                app. <Link to="/account">Set it up on your account page</Link> to use DevFlow Pro.
+                <strong>Two-factor authentication required.</strong> An organization you belong to asks every member to use an
+                authenticator app. <Link to="/account">Set it up on your account page</Link> to open that organization; your
+                other organizations work as before.
               </p>
             </div>
           )}

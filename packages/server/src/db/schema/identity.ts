@@ -81,6 +81,8 @@ export interface InvitationsTable {
   accepted_at: string | null;
   revoked_at: string | null;
   created_at: string;
+  /** JSON list of granted project ids; null: every project. */
+  project_ids: string | null;
 }
 
 export interface MembershipProjectsTable {

@@ -14,8 +14,10 @@ export interface Actor {
   tokenId: string | undefined;
   sessionId: string | undefined;
   csrfToken: string | undefined;
-  /** Organization id → role and project grants. */
+  /** Organization id → role and project grants (organizations whose 2FA rule the user has not met are left out). */
   memberships: ReadonlyMap<string, MembershipGrant>;
+  /** Organizations that require 2FA of a user who has not enrolled: closed to them until they do. */
+  twoFactorLocked: ReadonlySet<string>;
   /** Some organization of the user requires 2FA and the user has not enrolled. */
   twoFactorRequired: boolean;
 }
@@ -41,26 +43,37 @@ export function contextOf(req: FastifyRequest): RequestContext {
   return req.ctx;
 }
 
-/** Loads a user's memberships with their project grants. */
+/**
+ * Loads a user's memberships with their project grants. An organization that
+ * requires 2FA of a user without it is returned as locked instead: its rule
+ * closes that organization only, never the user's others.
+ */
 export async function loadMemberships(
   db: Db,
   userId: string,
-): Promise<{ memberships: Map<string, MembershipGrant>; requireTwoFactor: boolean }> {
+  twoFactorEnabled: boolean,
+): Promise<{ memberships: Map<string, MembershipGrant>; locked: Set<string> }> {
   const rows = await db.kysely
     .selectFrom('memberships as m')
     .innerJoin('organizations as o', 'o.id', 'm.organization_id')
+    // A grant counts only for a project of the membership's own organization: a stray id of
+    // another tenant's project (written before every path checked) must never widen a read.
     .leftJoin('membership_projects as mp', 'mp.membership_id', 'm.id')
-    .select(['m.organization_id', 'm.role', 'm.project_scoped', 'mp.project_id', 'o.require_two_factor'])
+    .leftJoin('projects as p', (j) => j.onRef('p.id', '=', 'mp.project_id').onRef('p.organization_id', '=', 'm.organization_id'))
+    .select(['m.organization_id', 'm.role', 'm.project_scoped', 'p.id as project_id', 'o.require_two_factor'])
     .where('m.user_id', '=', userId)
     .execute();
   const memberships = new Map<string, MembershipGrant>();
-  let requireTwoFactor = false;
+  const locked = new Set<string>();
   for (const r of rows) {
-    if (r.require_two_factor) requireTwoFactor = true;
+    if (r.require_two_factor && !twoFactorEnabled) {
+      locked.add(r.organization_id);
+      continue;
+    }
     const existing = memberships.get(r.organization_id);
     const projects = existing?.projectIds ? new Set(existing.projectIds) : r.project_scoped ? new Set<string>() : undefined;
     if (projects && r.project_id) projects.add(r.project_id);
     memberships.set(r.organization_id, { role: r.role, projectIds: projects });
   }
-  return { memberships, requireTwoFactor };
+  return { memberships, locked };
 }

@@ -14,9 +14,8 @@ import type { TokenService } from './tokens.service.js';
 export type ScopeResolver = (id: string) => Promise<ResourceScope | undefined>;
 
 const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
-
-/** Routes a user locked out by an organization's 2FA requirement may still use: enrolment and sign-out. */
-const ENROLMENT_ROUTES = new Set(['/api/v1/me', '/api/v1/me/totp', '/api/v1/me/totp/confirm', '/api/v1/auth/logout']);
+/** Abilities that are themselves a licence to change something; any other action on an unsafe method also needs `write`. */
+const WRITE_ABILITIES = new Set<string>(['write', 'deploy', 'admin']);
 
 /**
  * The central guard: authenticates (session cookie or bearer token), checks
@@ -50,6 +49,28 @@ export class IdentityGuard implements RequestGuard {
     this.actors.clear();
   }
 
+  /** The organization (and project) of a resource, as routes see it; undefined when it does not exist. */
+  async resolveScope(type: ResourceType, id: string): Promise<ResourceScope | undefined> {
+    const resolver = this.resolvers.get(type);
+    return resolver ? resolver(id) : undefined;
+  }
+
+  /**
+   * Reads an actor again for a long-lived request (the event stream): its
+   * grants as they are now, or undefined once the token was revoked or
+   * expired, the session ended, or the user is gone.
+   */
+  async refresh(actor: Actor): Promise<Actor | undefined> {
+    if (actor.kind === 'token') {
+      const token = actor.tokenId ? await this.tokens.findLive(actor.tokenId) : undefined;
+      if (!token || token.user_id !== actor.userId) return undefined;
+      return this.actorFor(token.user_id, { kind: 'token', tokenId: token.id, abilities: new Set(JSON.parse(token.abilities) as string[]) });
+    }
+    const session = actor.sessionId ? await this.sessions.live(actor.sessionId) : undefined;
+    if (!session || session.userId !== actor.userId) return undefined;
+    return this.actorFor(session.userId, { kind: 'user', sessionId: session.id, csrfToken: session.csrfToken });
+  }
+
   /** Creates the request context; runs for every request, public ones too. */
   prepare(req: FastifyRequest): void {
     req.actor = undefined;
@@ -62,14 +83,22 @@ export class IdentityGuard implements RequestGuard {
     req.ctx.actor = actor;
     if (access === 'public') return;
     if (!actor) throw new AppError('unauthenticated', 'auth.required', 'Sign in or send an API token (Authorization: Bearer dfp_…).');
-    if (actor.twoFactorRequired && !ENROLMENT_ROUTES.has(req.routeOptions.url ?? '')) {
-      throw new AppError('forbidden', 'auth.two_factor_required', 'Your organization requires two-factor sign-in. Enrol an authenticator app first (Account → Two-factor).');
+    if (access === 'authenticated') {
+      // The caller's own account (tokens, password, 2FA, new organizations): a token manages it only with `admin`.
+      if (actor.kind === 'token' && UNSAFE.has(req.method) && !hasAbility(actor.abilities, 'admin')) {
+        throw new AppError('forbidden', 'auth.ability_missing', 'Managing your account and API tokens needs a signed-in session or a token with the "admin" ability.');
+      }
+      return;
     }
-    if (access === 'authenticated') return;
     const rule = actions[access.action];
+    // A change needs a token that may change things, whatever else the action reads (rotating a secret shows it too).
+    if (actor.kind === 'token' && UNSAFE.has(req.method) && !WRITE_ABILITIES.has(rule.ability) && !hasAbility(actor.abilities, 'write')) {
+      throw abilityMissing('write');
+    }
     if (!access.resource) {
       // Lists: the caller needs the action somewhere; the service shows only what the caller may see.
       const somewhere = [...actor.memberships.values()].some((m) => atLeast(m.role, rule.role));
+      if (!somewhere && actor.twoFactorLocked.size) throw twoFactorRequired();
       if (!somewhere) throw new AppError('forbidden', 'auth.forbidden', `Your role does not allow ${access.action}.`);
       if (!hasAbility(actor.abilities, rule.ability)) throw abilityMissing(rule.ability);
       return;
@@ -84,6 +113,8 @@ export class IdentityGuard implements RequestGuard {
     if (!resolver) throw new Error(`No scope resolver for ${access.resource.type}`);
     const scope = await resolver(id);
     if (!scope) throw notFound(access.resource.type, id);
+    // The caller is a member there (so naming the rule leaks nothing), but has not enrolled 2FA.
+    if (actor.twoFactorLocked.has(scope.organizationId)) throw twoFactorRequired();
     const decision = decide(access.action, actor.memberships.get(scope.organizationId), actor.abilities, scope);
     if (decision === 'not_member' || decision === 'project_not_granted') throw notFound(access.resource.type, id);
     if (decision === 'ability_missing') throw abilityMissing(rule.ability);
@@ -132,7 +163,7 @@ export class IdentityGuard implements RequestGuard {
   ): Promise<Actor | undefined> {
     const user = await this.db.kysely.selectFrom('users').select(['id', 'email', 'name', 'totp_enabled']).where('id', '=', userId).executeTakeFirst();
     if (!user) return undefined;
-    const { memberships, requireTwoFactor } = await loadMemberships(this.db, userId);
+    const { memberships, locked } = await loadMemberships(this.db, userId, !!user.totp_enabled);
     return {
       kind: via.kind,
       userId: user.id,
@@ -144,9 +175,14 @@ export class IdentityGuard implements RequestGuard {
       sessionId: via.kind === 'user' ? via.sessionId : undefined,
       csrfToken: via.kind === 'user' ? via.csrfToken : undefined,
       memberships,
-      twoFactorRequired: requireTwoFactor && !user.totp_enabled,
+      twoFactorLocked: locked,
+      twoFactorRequired: locked.size > 0,
     };
   }
+}
+
+function twoFactorRequired(): AppError {
+  return new AppError('forbidden', 'auth.two_factor_required', 'This organization requires two-factor sign-in. Enrol an authenticator app first (Account → Two-factor).');
 }
 
 function abilityMissing(ability: string): AppError {

@@ -60,7 +60,7 @@ export function registerOrganizationRoutes(app: HttpApp, d: OrganizationRouteDep
 
   app.post('/api/v1/organizations/:id/members', {
     config: { access: { action: 'member.manage', resource: orgResource } },
-    schema: { tags: ['organizations'], summary: 'Add an existing user with a role', params: idParams, body: memberAddBody, response: { 201: memberSchema } },
+    schema: { tags: ['organizations'], summary: 'Invite someone with a role (they join when they accept the link); answers the same whether or not the email has an account', params: idParams, body: memberAddBody, response: { 201: invitationSchema } },
   }, async (req, reply) => reply.code(201).send(await d.organizations.addMember(req.ctx, req.params.id, req.body)));
 
   app.patch('/api/v1/organizations/:id/members/:userId', {

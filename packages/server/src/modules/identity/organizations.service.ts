@@ -1,5 +1,6 @@
+import type { Transaction } from 'kysely';
 import type { Db } from '../../db/database.js';
-import type { Role } from '../../db/schema.js';
+import type { Database, Role } from '../../db/schema.js';
 import { canAssignRole } from '../../core/policy.js';
 import { AppError, conflict, invalid, notFound } from '../../lib/errors.js';
 import { newId } from '../../lib/ids.js';
@@ -129,20 +130,13 @@ export class OrganizationService {
     return role;
   }
 
-  /** Adds an existing user; unknown emails get a clear error pointing to invitations. */
+  /**
+   * Adds a member the only way that asks them: an invitation they accept.
+   * The answer is the same whether or not the email has an account (it names
+   * nobody), and no user joins an organization (and its 2FA rule) unasked.
+   */
   async addMember(ctx: RequestContext, organizationId: string, input: { email: string; role: Role; projectIds?: string[] | null }) {
-    if (!canAssignRole(this.actorRole(ctx, organizationId), input.role)) {
-      throw new AppError('forbidden', 'member.role_not_assignable', 'Only owners can make someone an owner.');
-    }
-    const user = await this.db.kysely.selectFrom('users').selectAll().where('email', '=', input.email).executeTakeFirst();
-    if (!user) {
-      throw new AppError('unprocessable', 'member.user_not_found', `No user has the email ${input.email}. Send an invitation instead (POST /api/v1/organizations/${organizationId}/invitations).`);
-    }
-    const exists = await this.db.kysely.selectFrom('memberships').select('id').where('organization_id', '=', organizationId).where('user_id', '=', user.id).executeTakeFirst();
-    if (exists) throw conflict('member.exists', `${input.email} is already a member.`);
-    await this.insertMembership(organizationId, user.id, input.role, input.projectIds ?? null);
-    await this.audit.record(ctx, { action: 'member.add', organizationId, targetType: 'user', targetId: user.id, diff: { email: user.email, role: input.role, projectIds: input.projectIds ?? null } });
-    return this.member(organizationId, user.id);
+    return this.invite(ctx, organizationId, input);
   }
 
   private async insertMembership(organizationId: string, userId: string, role: Role, projectIds: string[] | null): Promise<void> {
@@ -157,15 +151,17 @@ export class OrganizationService {
   async updateMember(ctx: RequestContext, organizationId: string, userId: string, patch: { role?: Role; projectIds?: string[] | null }) {
     const actorRole = this.actorRole(ctx, organizationId);
     const before = await this.member(organizationId, userId);
-    if (patch.role && patch.role !== before.role) {
-      if (!canAssignRole(actorRole, patch.role) || (before.role === 'owner' && actorRole !== 'owner')) {
-        throw new AppError('forbidden', 'member.role_not_assignable', 'Only owners can grant or take away the owner role.');
-      }
-      if (before.role === 'owner') await this.assertNotLastOwner(organizationId);
+    // Only owners change owners: an admin may neither demote one nor narrow their projects.
+    if (before.role === 'owner' && actorRole !== 'owner') {
+      throw new AppError('forbidden', 'member.owner_protected', 'Only owners can change another owner (role or projects).');
+    }
+    if (patch.role && patch.role !== before.role && !canAssignRole(actorRole, patch.role)) {
+      throw new AppError('forbidden', 'member.role_not_assignable', 'Only owners can grant or take away the owner role.');
     }
     if (patch.projectIds) await this.assertProjectsInOrg(organizationId, patch.projectIds);
     const membership = await this.db.kysely.selectFrom('memberships').select('id').where('organization_id', '=', organizationId).where('user_id', '=', userId).executeTakeFirstOrThrow();
     await this.db.kysely.transaction().execute(async (trx) => {
+      if (patch.role && patch.role !== before.role && before.role === 'owner') await this.lockOwners(trx, organizationId, membership.id);
       if (patch.role) await trx.updateTable('memberships').set({ role: patch.role }).where('id', '=', membership.id).execute();
       if (patch.projectIds !== undefined) {
         await trx.updateTable('memberships').set({ project_scoped: patch.projectIds ? 1 : 0 }).where('id', '=', membership.id).execute();
@@ -180,17 +176,28 @@ export class OrganizationService {
   async removeMember(ctx: RequestContext, organizationId: string, userId: string): Promise<void> {
     const actorRole = this.actorRole(ctx, organizationId);
     const before = await this.member(organizationId, userId);
-    if (before.role === 'owner') {
-      if (actorRole !== 'owner') throw new AppError('forbidden', 'member.role_not_assignable', 'Only owners can remove an owner.');
-      await this.assertNotLastOwner(organizationId);
+    if (before.role === 'owner' && actorRole !== 'owner') {
+      throw new AppError('forbidden', 'member.owner_protected', 'Only owners can remove an owner.');
     }
-    await this.db.kysely.deleteFrom('memberships').where('organization_id', '=', organizationId).where('user_id', '=', userId).execute();
+    await this.db.kysely.transaction().execute(async (trx) => {
+      const membership = await trx.selectFrom('memberships').select('id').where('organization_id', '=', organizationId).where('user_id', '=', userId).executeTakeFirst();
+      if (!membership) throw notFound('member', userId);
+      if (before.role === 'owner') await this.lockOwners(trx, organizationId, membership.id);
+      await trx.deleteFrom('memberships').where('id', '=', membership.id).execute();
+    });
     await this.audit.record(ctx, { action: 'member.remove', organizationId, targetType: 'user', targetId: userId, diff: { email: before.email, role: before.role } });
   }
 
-  private async assertNotLastOwner(organizationId: string): Promise<void> {
-    const owners = await this.db.kysely.selectFrom('memberships').select('id').where('organization_id', '=', organizationId).where('role', '=', 'owner').execute();
-    if (owners.length <= 1) throw conflict('member.last_owner', 'An organization needs at least one owner. Make someone else an owner first.');
+  /**
+   * Inside the transaction that takes an owner away: refuses when `leaving` is
+   * the last owner. On PostgreSQL the organization row is locked first, so two
+   * owners demoting each other at once cannot both pass (SQLite runs one
+   * write transaction at a time).
+   */
+  private async lockOwners(trx: Transaction<Database>, organizationId: string, leaving: string): Promise<void> {
+    if (this.db.dialect === 'postgres') await trx.selectFrom('organizations').select('id').where('id', '=', organizationId).forUpdate().execute();
+    const others = await trx.selectFrom('memberships').select('id').where('organization_id', '=', organizationId).where('role', '=', 'owner').where('id', '!=', leaving).execute();
+    if (!others.length) throw conflict('member.last_owner', 'An organization needs at least one owner. Make someone else an owner first.');
   }
 
   private async assertProjectsInOrg(organizationId: string, projectIds: string[]): Promise<void> {
@@ -200,11 +207,20 @@ export class OrganizationService {
     if (missing.length) throw invalid('member.unknown_projects', `No such projects in this organization: ${missing.join(', ')}.`, [{ field: 'body.projectIds', message: 'unknown project' }]);
   }
 
-  /** Creates a single-use invitation link valid for 7 days. */
-  async invite(ctx: RequestContext, organizationId: string, input: { email: string; role: Role }) {
+  /** The invited project grants that still exist in the organization (a project may have gone since). */
+  private async grantsStillInOrg(organizationId: string, projectIds: string[] | null): Promise<string[] | null> {
+    if (!projectIds?.length) return projectIds;
+    const rows = await this.db.kysely.selectFrom('projects').select('id').where('organization_id', '=', organizationId).where('id', 'in', projectIds).execute();
+    return rows.map((r) => r.id);
+  }
+
+  /** Creates a single-use invitation link valid for 7 days, optionally limited to some projects. */
+  async invite(ctx: RequestContext, organizationId: string, input: { email: string; role: Role; projectIds?: string[] | null | undefined }) {
     if (!canAssignRole(this.actorRole(ctx, organizationId), input.role)) {
       throw new AppError('forbidden', 'member.role_not_assignable', 'Only owners can invite owners.');
     }
+    const projectIds = input.projectIds ?? null;
+    if (projectIds) await this.assertProjectsInOrg(organizationId, projectIds);
     const token = randomSecret(32);
     const row = {
       id: newId('inv'),
@@ -217,10 +233,11 @@ export class OrganizationService {
       accepted_at: null,
       revoked_at: null,
       created_at: this.now(),
+      project_ids: projectIds ? JSON.stringify([...new Set(projectIds)]) : null,
     };
     await this.db.kysely.insertInto('invitations').values(row).execute();
-    await this.audit.record(ctx, { action: 'invitation.create', organizationId, targetType: 'invitation', targetId: row.id, diff: { email: input.email, role: input.role } });
-    return { id: row.id, email: row.email, role: row.role, expiresAt: row.expires_at, url: `${this.publicUrl.replace(/\/$/, '')}/invite#${token}` };
+    await this.audit.record(ctx, { action: 'invitation.create', organizationId, targetType: 'invitation', targetId: row.id, diff: { email: input.email, role: input.role, projectIds } });
+    return { id: row.id, email: row.email, role: row.role, projectIds, expiresAt: row.expires_at, url: `${this.publicUrl.replace(/\/$/, '')}/invite#${token}` };
   }
 
   async listInvitations(organizationId: string) {
@@ -233,7 +250,7 @@ export class OrganizationService {
       .where('expires_at', '>', this.now())
       .orderBy('created_at', 'desc')
       .execute();
-    return rows.map((r) => ({ id: r.id, email: r.email, role: r.role, expiresAt: r.expires_at }));
+    return rows.map((r) => ({ id: r.id, email: r.email, role: r.role, projectIds: parseProjectIds(r.project_ids), expiresAt: r.expires_at }));
   }
 
   /**
@@ -266,13 +283,17 @@ export class OrganizationService {
     if (Number(claimed.numUpdatedRows) !== 1) throw new AppError('unprocessable', 'invitation.invalid', 'This invitation was just used.');
     if (created) await this.db.kysely.insertInto('users').values(user).execute();
     const member = await this.db.kysely.selectFrom('memberships').select('id').where('organization_id', '=', inv.organization_id).where('user_id', '=', user.id).executeTakeFirst();
-    if (!member) await this.insertMembership(inv.organization_id, user.id, inv.role, null);
+    if (!member) await this.insertMembership(inv.organization_id, user.id, inv.role, await this.grantsStillInOrg(inv.organization_id, parseProjectIds(inv.project_ids)));
     await this.audit.record(ctx, { action: 'invitation.accept', organizationId: inv.organization_id, targetType: 'user', targetId: user.id, actor: { type: 'user', id: user.id }, diff: { email: user.email, role: inv.role, newAccount: created } });
     return { user, organizationId: inv.organization_id, created };
   }
 }
 
 export { presentUser };
+
+function parseProjectIds(json: string | null): string[] | null {
+  return json === null ? null : (JSON.parse(json) as string[]);
+}
 
 function need(ctx: RequestContext) {
   if (!ctx.actor) throw new AppError('unauthenticated', 'auth.required', 'Sign in first.');

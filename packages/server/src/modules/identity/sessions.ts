@@ -58,6 +58,15 @@ export class SessionStore {
     return { id, userId: row.user_id, csrfToken: row.csrf_token };
   }
 
+  /** A session by its id if it is still live (not ended, idle or expired); nothing is touched or deleted. */
+  async live(sessionId: string): Promise<{ id: string; userId: string; csrfToken: string } | undefined> {
+    const row = await this.db.kysely.selectFrom('sessions').selectAll().where('id', '=', sessionId).executeTakeFirst();
+    if (!row) return undefined;
+    const now = this.clock();
+    if (Date.parse(row.expires_at) <= now || Date.parse(row.last_seen_at) + this.policy.idleMs <= now) return undefined;
+    return { id: row.id, userId: row.user_id, csrfToken: row.csrf_token };
+  }
+
   async revoke(sessionId: string): Promise<void> {
     await this.db.kysely.deleteFrom('sessions').where('id', '=', sessionId).execute();
   }

@@ -91,6 +91,13 @@ export class TokenService {
     await this.audit.record(ctx, { action: 'token.revoke', targetType: 'token', targetId: id });
   }
 
+  /** A token by its id while it is neither revoked nor expired (a stream re-checks its token with this). */
+  async findLive(id: string): Promise<TokenRow | undefined> {
+    const row = await this.db.kysely.selectFrom('api_tokens').selectAll().where('id', '=', id).where('revoked_at', 'is', null).executeTakeFirst();
+    if (!row || (row.expires_at && Date.parse(row.expires_at) <= this.clock())) return undefined;
+    return row;
+  }
+
   /** The token row for a bearer value, or why it is refused. Keeps last-used time (at most once a minute). */
   async authenticate(bearer: string): Promise<TokenRow | TokenRefusal> {
     if (!bearer.startsWith(TOKEN_PREFIX)) return 'unknown';

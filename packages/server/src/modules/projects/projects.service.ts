@@ -46,16 +46,17 @@ export function slugify(name: string): string {
   return s || 'project';
 }
 
-/** What the caller may see: whole organizations, and single projects granted to project-scoped members. */
-export function projectScope(ctx: RequestContext): { orgs: string[]; projects: string[] } {
+/** What the caller may see: whole organizations, and single projects (with their organization) granted to project-scoped members. */
+export function projectScope(ctx: RequestContext): { orgs: string[]; projects: { organizationId: string; projectIds: string[] }[] } {
   const actor = ctx.actor;
   if (!actor) throw new AppError('unauthenticated', 'auth.required', 'Sign in first.');
   const orgs: string[] = [];
-  const projects: string[] = [];
+  const projects: { organizationId: string; projectIds: string[] }[] = [];
   for (const [orgId, m] of actor.memberships) {
     if (!atLeast(m.role, 'viewer')) continue;
-    if (m.projectIds) projects.push(...m.projectIds);
-    else orgs.push(orgId);
+    if (m.projectIds) {
+      if (m.projectIds.size) projects.push({ organizationId: orgId, projectIds: [...m.projectIds] });
+    } else orgs.push(orgId);
   }
   return { orgs, projects };
 }
@@ -83,7 +84,8 @@ export class ProjectService {
     query = query.where((eb) => {
       const parts = [];
       if (scope.orgs.length) parts.push(eb('organization_id', 'in', scope.orgs));
-      if (scope.projects.length) parts.push(eb('id', 'in', scope.projects));
+      // A grant names a project and its organization: an id alone could be another tenant's.
+      for (const g of scope.projects) parts.push(eb.and([eb('organization_id', '=', g.organizationId), eb('id', 'in', g.projectIds)]));
       return eb.or(parts);
     });
     if (q.organizationId) query = query.where('organization_id', '=', q.organizationId);
