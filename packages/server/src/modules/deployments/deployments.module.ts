@@ -7,16 +7,17 @@ import { defineJob, type JobDefinition } from '../../jobs/job-registry.js';
 import type { JobQueue } from '../../jobs/job-queue.js';
 import type { Schedule } from '../../jobs/scheduler.js';
 import type { SecretBox } from '../../secrets/secret-box.js';
-import type { EnvironmentSettings } from '@devflow/contracts';
 import { registerEnvironmentRoutes } from '../environments/environments.routes.js';
 import { EnvironmentService } from '../environments/environments.service.js';
 import { VariablesService } from '../environments/variables.service.js';
-import type { RequestContext } from '../identity/actor.js';
-import type { AuditLog } from '../identity/audit.service.js';
+import { DeleteEnvironmentCommand } from '../environments/delete-environment.command.js';
+import { AuditLog } from '../identity/audit.service.js';
 import type { IdentityGuard } from '../identity/identity.guard.js';
 import { ProjectDetector } from '../projects/project-detector.js';
 import { registerProjectRoutes } from '../projects/projects.routes.js';
-import { presentProject, ProjectService } from '../projects/projects.service.js';
+import { ProjectService } from '../projects/projects.service.js';
+import { CloneProjectCommand, type CloneServices } from '../projects/clone-project.command.js';
+import { DeleteProjectCommand } from '../projects/delete-project.command.js';
 import type { ServersModule } from '../servers/servers.module.js';
 import { registerWebhookRoutes } from '../webhooks/webhooks.routes.js';
 import { WebhookService } from '../webhooks/webhooks.service.js';
@@ -83,9 +84,16 @@ export function createDeploymentsModule(d: DeploymentsModuleDeps, o: Deployments
   const clock = d.clock ?? Date.now;
   const allowLocal = o.allowLocalRepositories ?? false;
   const detector = new ProjectDetector({ allowLocal, timeoutMs: o.detectTimeoutMs ?? 30_000 });
-  const projects = new ProjectService(d.db, d.box, d.audit, detector, { allowLocalRepositories: allowLocal }, clock);
-  const environments = new EnvironmentService(d.db, d.box, d.audit, d.publicUrl, clock, o.previewPortBase ?? 20_000);
-  const variables = new VariablesService(d.db, d.box, d.audit, environments, clock);
+  /** Projects, environments and variables over `db`: the database, or a command's transaction. */
+  const servicesOver = (db: Db, audit = new AuditLog(db, d.clock)): CloneServices => {
+    const environments = new EnvironmentService(db, d.box, audit, d.publicUrl, clock, o.previewPortBase ?? 20_000);
+    return {
+      projects: new ProjectService(db, d.box, audit, detector, { allowLocalRepositories: allowLocal }, clock),
+      environments,
+      variables: new VariablesService(db, d.box, audit, environments, clock),
+    };
+  };
+  const { projects, environments, variables } = servicesOver(d.db, d.audit);
   const store = new DeploymentStore(d.db, d.bus, clock);
   const proxy = o.proxy ?? new NginxConfigurator(d.servers.ssh);
   const teardown = new EnvironmentTeardown(d.db, d.servers.servers, d.servers.ssh, proxy, d.queue, d.logger.child({ component: 'teardown' }));
@@ -112,26 +120,9 @@ export function createDeploymentsModule(d: DeploymentsModuleDeps, o: Deployments
   const deployments = new DeploymentService(store, environments, d.queue, d.bus, d.audit, runner, strategies);
   const webhooks = new WebhookService(d.db, environments, deployments, d.audit, clock);
 
-  /** A copy of a project with its environments and their current variables. */
-  async function cloneProject(req: { ctx: RequestContext }, id: string, body: { name: string; slug?: string | undefined }) {
-    const copy = await projects.copy(req.ctx, id, body);
-    const envs = await d.db.kysely.selectFrom('environments').selectAll().where('project_id', '=', id).orderBy('name').execute();
-    for (const e of envs) {
-      const created = await environments.create(req.ctx, copy.id, {
-        name: e.name,
-        branch: e.branch,
-        serverIds: await environments.serverIds(e.id),
-        requiresApproval: !!e.requires_approval,
-        strategy: e.strategy,
-        healthCheckPath: e.health_check_path,
-        keepReleases: e.keep_releases,
-        settings: JSON.parse(e.settings || '{}') as EnvironmentSettings,
-      });
-      const vars = await variables.current(e.id);
-      if (Object.keys(vars).length) await variables.replace(req.ctx, created.id, vars);
-    }
-    return presentProject(copy);
-  }
+  const deleteProject = new DeleteProjectCommand({ queue: d.queue, audit: d.audit, teardown });
+  const deleteEnvironment = new DeleteEnvironmentCommand({ queue: d.queue, audit: d.audit, teardown });
+  const cloneProject = new CloneProjectCommand({ db: d.db, servicesOver });
 
   const jobs: JobDefinition[] = [
     defineJob({
@@ -188,8 +179,8 @@ export function createDeploymentsModule(d: DeploymentsModuleDeps, o: Deployments
         const row = await d.db.kysely.selectFrom('deployments').select(['organization_id', 'project_id']).where('id', '=', id).executeTakeFirst();
         return row ? { organizationId: row.organization_id, projectId: row.project_id } : undefined;
       });
-      registerProjectRoutes(http, { projects, clone: cloneProject, teardown });
-      registerEnvironmentRoutes(http, { environments, variables, teardown });
+      registerProjectRoutes(http, { projects, cloneProject, deleteProject });
+      registerEnvironmentRoutes(http, { environments, variables, deleteEnvironment });
       registerDeploymentRoutes(http, { deployments, store, bus: d.bus });
       registerWebhookRoutes(http, { webhooks });
     },

@@ -221,13 +221,6 @@ export class ProjectService {
     return presentProject(await this.get(id));
   }
 
-  /** Deletes the project with its environments, variables, deployments and releases (files on servers stay). */
-  async delete(ctx: RequestContext, id: string): Promise<void> {
-    const row = await this.get(id);
-    await this.db.kysely.deleteFrom('projects').where('id', '=', id).execute();
-    await this.audit.record(ctx, { action: 'project.delete', organizationId: row.organization_id, targetType: 'project', targetId: id, diff: { name: row.name, slug: row.slug } });
-  }
-
   /** Records what detection on a server found, and adopts its framework when the project has none yet. */
   async recordDetection(id: string, detection: Detection): Promise<void> {
     const row = await this.get(id);
@@ -238,7 +231,7 @@ export class ProjectService {
       .execute();
   }
 
-  /** A copy of a project under a new name: same repository and deploy key; environments are copied by the caller. */
+  /** A copy of a project under a new name: same repository and deploy key; environments are copied by CloneProjectCommand. */
   async copy(ctx: RequestContext, id: string, input: { name: string; slug?: string | undefined }): Promise<ProjectRow> {
     const src = await this.get(id);
     const slug = await this.freeSlug(src.organization_id, input.slug, input.name);
