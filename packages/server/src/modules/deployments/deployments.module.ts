@@ -23,6 +23,7 @@ import { registerWebhookRoutes } from '../webhooks/webhooks.routes.js';
 import { WebhookService } from '../webhooks/webhooks.service.js';
 import { DEPLOY_JOB, DeploymentRunner, RECOVER_JOB } from './deployment-runner.js';
 import { DeploymentStore } from './deployment-store.js';
+import { DeploymentLogService } from './deployment-log.service.js';
 import { registerDeploymentRoutes } from './deployments.routes.js';
 import { DeploymentService } from './deployments.service.js';
 import { ReleaseStrategy } from './release-strategy.js';
@@ -181,7 +182,7 @@ export function createDeploymentsModule(d: DeploymentsModuleDeps, o: Deployments
       });
       registerProjectRoutes(http, { projects, cloneProject, deleteProject });
       registerEnvironmentRoutes(http, { environments, variables, deleteEnvironment });
-      registerDeploymentRoutes(http, { deployments, store, bus: d.bus });
+      registerDeploymentRoutes(http, { deployments, store, logs: new DeploymentLogService(store, d.bus) });
       registerWebhookRoutes(http, { webhooks });
     },
   };
