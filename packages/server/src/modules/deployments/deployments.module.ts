@@ -168,18 +168,9 @@ export function createDeploymentsModule(d: DeploymentsModuleDeps, o: Deployments
     jobs,
     schedules: [{ name: RECOVER_JOB, cron: o.recoverCron ?? '*/15 * * * * *', job: RECOVER_JOB }],
     registerHttp(http, guard) {
-      guard?.registerResolver('project', async (id) => {
-        const row = await d.db.kysely.selectFrom('projects').select(['organization_id', 'id']).where('id', '=', id).executeTakeFirst();
-        return row ? { organizationId: row.organization_id, projectId: row.id } : undefined;
-      });
-      guard?.registerResolver('environment', async (id) => {
-        const row = await d.db.kysely.selectFrom('environments').select(['organization_id', 'project_id']).where('id', '=', id).executeTakeFirst();
-        return row ? { organizationId: row.organization_id, projectId: row.project_id } : undefined;
-      });
-      guard?.registerResolver('deployment', async (id) => {
-        const row = await d.db.kysely.selectFrom('deployments').select(['organization_id', 'project_id']).where('id', '=', id).executeTakeFirst();
-        return row ? { organizationId: row.organization_id, projectId: row.project_id } : undefined;
-      });
+      guard?.registerResolver('project', (id) => projects.accessScope(id));
+      guard?.registerResolver('environment', (id) => environments.accessScope(id));
+      guard?.registerResolver('deployment', (id) => store.accessScope(id));
       registerProjectRoutes(http, { projects, cloneProject, deleteProject });
       registerEnvironmentRoutes(http, { environments, variables, deleteEnvironment });
       registerDeploymentRoutes(http, { deployments, store, logs: new DeploymentLogService(store, d.bus) });

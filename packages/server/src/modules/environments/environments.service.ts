@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { ResourceScope } from '../../core/policy.js';
 import type { Detection, EnvironmentSettings } from '@devflow/contracts';
 import type { Selectable } from 'kysely';
 import { transact, type Db } from '../../db/database.js';
@@ -61,6 +62,12 @@ export class EnvironmentService {
     const row = await this.db.kysely.selectFrom('environments').selectAll().where('id', '=', id).executeTakeFirst();
     if (!row) throw notFound('environment', id);
     return row;
+  }
+
+  /** The organization and project the access check of a request on this environment needs (undefined: no such environment). */
+  async accessScope(id: string): Promise<ResourceScope | undefined> {
+    const row = await this.db.kysely.selectFrom('environments').select(['organization_id', 'project_id']).where('id', '=', id).executeTakeFirst();
+    return row ? { organizationId: row.organization_id, projectId: row.project_id } : undefined;
   }
 
   async serverIds(environmentId: string): Promise<string[]> {

@@ -2,7 +2,7 @@ import type { Detection, Framework } from '@devflow/contracts';
 import type { Selectable } from 'kysely';
 import { generateEd25519 } from '../../adapters/ssh/key-material.js';
 import { projectSlug } from '../../core/deploy/layout.js';
-import { atLeast, decide } from '../../core/policy.js';
+import { atLeast, decide, type ResourceScope } from '../../core/policy.js';
 import type { Db } from '../../db/database.js';
 import type { ProjectsTable } from '../../db/schema.js';
 import { AppError, conflict, notFound } from '../../lib/errors.js';
@@ -97,6 +97,12 @@ export class ProjectService {
     const row = await this.db.kysely.selectFrom('projects').selectAll().where('id', '=', id).executeTakeFirst();
     if (!row) throw notFound('project', id);
     return row;
+  }
+
+  /** The organization and project the access check of a request on this project needs (undefined: no such project). */
+  async accessScope(id: string): Promise<ResourceScope | undefined> {
+    const row = await this.db.kysely.selectFrom('projects').select(['organization_id', 'id']).where('id', '=', id).executeTakeFirst();
+    return row ? { organizationId: row.organization_id, projectId: row.id } : undefined;
   }
 
   /** The unencrypted deploy key, for git over SSH only (never in a response). */
