@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEARDOWN_JOB } from '../../src/modules/deployments/environment-teardown.js';
 import { addMember, setupOwner, startTestApp, type Session, type TestApp } from '../support/app.js';
 import { dialects, type DialectName } from '../support/databases.js';
+import { createServerRecord } from './support/server-record.js';
 
 /** Makes the database refuse every insert into `table` until the returned function is called. */
 async function refuseInserts(t: TestApp, dialect: DialectName, table: string): Promise<() => Promise<void>> {
@@ -36,9 +37,7 @@ describe.each(dialects)('transactional commands on %s', (dialect) => {
     t = await startTestApp(dialect, { deployments: { allowLocalRepositories: true }, loginPerMinute: 1000 });
     owner = await setupOwner(t);
     developer = await addMember(t, owner, 'dev@example.test', 'developer');
-    const key = await t.request('POST', '/api/v1/ssh-keys', { session: owner, body: { organizationId: owner.organizationId, name: 'k' } });
-    const srv = await t.request('POST', '/api/v1/servers', { session: owner, body: { organizationId: owner.organizationId, name: 'web', host: '127.0.0.1', port: 22, sshKeyId: key.json.id } });
-    serverId = String(srv.json.id);
+    serverId = await createServerRecord(t, owner);
   });
   afterAll(async () => t?.close());
 

@@ -10,6 +10,7 @@ import { DeploymentLog } from '../../src/modules/deployments/deployment-log.js';
 import { DeploymentLogService } from '../../src/modules/deployments/deployment-log.service.js';
 import { setupOwner, startTestApp, type Session, type TestApp } from '../support/app.js';
 import { dialects } from '../support/databases.js';
+import { createServerRecord } from './support/server-record.js';
 
 interface SseEvent {
   id: number | undefined;
@@ -62,10 +63,9 @@ describe.each(dialects)('deployment log stream on %s', (dialect) => {
   beforeAll(async () => {
     t = await startTestApp(dialect, { deployments: { allowLocalRepositories: true } });
     owner = await setupOwner(t);
-    const key = await t.request('POST', '/api/v1/ssh-keys', { session: owner, body: { organizationId: owner.organizationId, name: 'k' } });
-    const srv = await t.request('POST', '/api/v1/servers', { session: owner, body: { organizationId: owner.organizationId, name: 'web', host: '127.0.0.1', port: 22, sshKeyId: key.json.id } });
+    const serverId = await createServerRecord(t, owner);
     const p = await t.request('POST', '/api/v1/projects', { session: owner, body: { organizationId: owner.organizationId, name: 'Logs', repositoryUrl: '/nonexistent/repo.git', framework: 'laravel' } });
-    const env = await t.request('POST', `/api/v1/projects/${String(p.json.id)}/environments`, { session: owner, body: { name: 'production', serverIds: [srv.json.id] } });
+    const env = await t.request('POST', `/api/v1/projects/${String(p.json.id)}/environments`, { session: owner, body: { name: 'production', serverIds: [serverId] } });
     expect(env.status, env.text).toBe(201);
     environmentId = String(env.json.id);
     base = (await t.app.http?.listen({ host: '127.0.0.1', port: 0 })) as string;
