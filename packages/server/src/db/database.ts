@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Migration, type MigrationProvider } from 'kysely';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Migration, type MigrationProvider, type Transaction } from 'kysely';
 import type pg from 'pg';
 import type { DatabaseConfig } from '../config/config.js';
 import { allMigrations } from './migrations/index.js';
@@ -17,6 +17,31 @@ export interface Db {
   /** Only for PostgreSQL: the pool (made on first use, shared with Kysely), for LISTEN/NOTIFY clients. */
   readonly pool: (() => Promise<pg.Pool>) | undefined;
   destroy(): Promise<void>;
+}
+
+/**
+ * The same database seen through one open transaction: services built on the
+ * result read and write inside it, so a command can reuse them and still
+ * commit or roll back everything at once. On SQLite this is required, not
+ * just tidy: the one connection is held by the transaction, and a query
+ * through the outer Kysely would wait for it forever.
+ */
+export function withinTransaction(db: Db, trx: Transaction<Database>): Db {
+  return {
+    kysely: trx,
+    dialect: db.dialect,
+    pool: db.pool,
+    destroy: () => Promise.reject(new Error('A transaction-scoped database cannot be closed.')),
+  };
+}
+
+/**
+ * Runs `fn` in a transaction, or directly inside the one `kysely` already is
+ * (Kysely does not nest transactions): a service's own transaction then
+ * becomes part of its caller's.
+ */
+export function transact<T>(kysely: Kysely<Database>, fn: (trx: Kysely<Database>) => Promise<T>): Promise<T> {
+  return kysely.isTransaction ? fn(kysely) : kysely.transaction().execute(fn);
 }
 
 /** Opens SQLite (WAL, foreign keys on) or a PostgreSQL pool (pg is loaded, and the pool made, at the first query). */

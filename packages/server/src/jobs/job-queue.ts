@@ -1,6 +1,6 @@
-import type { Selectable } from 'kysely';
+import type { Kysely, Selectable, Transaction } from 'kysely';
 import type { Db } from '../db/database.js';
-import type { JobsTable, JobStatus } from '../db/schema.js';
+import type { Database, JobsTable, JobStatus } from '../db/schema.js';
 import { AppError, notFound } from '../lib/errors.js';
 import { newId } from '../lib/ids.js';
 import type { JobRegistry } from './job-registry.js';
@@ -74,6 +74,8 @@ function isUniqueViolation(err: unknown): boolean {
  */
 export class JobQueue {
   private readonly listeners = new Set<() => void>();
+  /** Transactions that added jobs, to wake the workers once they commit. */
+  private readonly pending = new WeakSet<Transaction<Database>>();
 
   constructor(
     private readonly db: Db,
@@ -93,6 +95,48 @@ export class JobQueue {
 
   /** Adds a job after validating its payload against the registered schema. */
   async enqueue(name: string, payload: unknown, opts: EnqueueOptions = {}): Promise<JobRow> {
+    const row = await this.insert(this.db.kysely, name, payload, opts);
+    this.announce();
+    return row;
+  }
+
+  /**
+   * Adds a job inside the caller's open transaction: it exists only if that
+   * transaction commits, so rows and the job that acts on them never part.
+   * Workers are woken by transaction(); a caller that opened the
+   * transaction itself calls announce() after the commit.
+   */
+  async enqueueIn(trx: Transaction<Database>, name: string, payload: unknown, opts: EnqueueOptions = {}): Promise<JobRow> {
+    const row = await this.insert(trx, name, payload, opts);
+    this.pending.add(trx);
+    return row;
+  }
+
+  /**
+   * Runs `fn` in one database transaction (the queue lives in the same
+   * database for this); jobs it adds with enqueueIn(trx, …) wake the workers
+   * once it has committed, and vanish with everything else if it throws.
+   */
+  async transaction<T>(fn: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
+    let opened: Transaction<Database> | undefined;
+    try {
+      const result = await this.db.kysely.transaction().execute((trx) => {
+        opened = trx;
+        return fn(trx);
+      });
+      if (opened && this.pending.has(opened)) this.announce();
+      return result;
+    } finally {
+      if (opened) this.pending.delete(opened);
+    }
+  }
+
+  /** Tells local workers that jobs were added (after a commit), so they need not wait for their poll. */
+  announce(): void {
+    for (const fn of this.listeners) fn();
+  }
+
+  private async insert(db: Kysely<Database>, name: string, payload: unknown, opts: EnqueueOptions): Promise<JobRow> {
     const def = this.registry.get(name);
     if (!def) throw new AppError('invalid', 'job.unknown', `No job named ${name} is registered.`);
     const parsed = def.payload.safeParse(payload);
@@ -120,24 +164,23 @@ export class JobQueue {
       updated_at: now,
       finished_at: null,
     };
-    if (row.dedupe_key) {
-      const inserted = await this.db.kysely
-        .insertInto('jobs')
-        .values(row)
-        .onConflict((oc) => oc.column('dedupe_key').doNothing())
-        .returningAll()
-        .executeTakeFirst();
-      if (!inserted) {
-        return this.db.kysely
-          .selectFrom('jobs')
-          .selectAll()
-          .where('dedupe_key', '=', row.dedupe_key)
-          .executeTakeFirstOrThrow();
+    try {
+      if (row.dedupe_key) {
+        const inserted = await db
+          .insertInto('jobs')
+          .values(row)
+          .onConflict((oc) => oc.column('dedupe_key').doNothing())
+          .returningAll()
+          .executeTakeFirst();
+        if (!inserted) {
+          return await db.selectFrom('jobs').selectAll().where('dedupe_key', '=', row.dedupe_key).executeTakeFirstOrThrow();
+        }
+      } else {
+        await db.insertInto('jobs').values(row).execute();
       }
-    } else {
-      await this.db.kysely.insertInto('jobs').values(row).execute();
+    } catch (err) {
+      throw new AppError('unavailable', 'job.enqueue_failed', `The job queue could not take the ${name} job; nothing was changed. Try again.`, { cause: err });
     }
-    for (const fn of this.listeners) fn();
     return row;
   }
 

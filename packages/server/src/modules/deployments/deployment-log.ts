@@ -6,7 +6,8 @@ import { LineLog, type LogLine } from '../../lib/line-log.js';
 export type { LogStream } from '../../lib/line-log.js';
 
 /**
- * Secrets to mask in a log: every value, and every line of multi-line values
+ * Secrets to mask in a log: every value given (for variables, those
+ * core/deploy/log-mask.ts picks), and every line of multi-line values
  * (a private key printed line by line is still caught). Values shorter than
  * 3 characters (`1`, `on`) are not masked: they would blank out the log.
  */

@@ -13,6 +13,7 @@ import type { VariablesService } from '../environments/variables.service.js';
 import type { ProjectRow, ProjectService } from '../projects/projects.service.js';
 import type { ServerService } from '../servers/servers.service.js';
 import { DeploymentLog, maskList } from './deployment-log.js';
+import { secretValues } from '../../core/deploy/log-mask.js';
 import type { DeploymentRow, DeploymentStore } from './deployment-store.js';
 import { describeError, PersistedSteps } from './persisted-steps.js';
 import type { DeployContext, DeployRecorder, DeployServer, DeployStrategy, EnvironmentContext } from './strategy.js';
@@ -189,7 +190,8 @@ export class DeploymentRunner {
     const variables = await this.d.variables.snapshot(environment.id, envVersion);
     if (dep.env_version === null) await this.d.store.update(dep.id, { env_version: envVersion });
     const deployKey = this.d.projects.privateKey(base.project);
-    const secrets = maskList([...Object.values(variables), ...(deployKey ? [deployKey] : []), ...base.secrets]);
+    // Secret-looking and long values only (core/deploy/log-mask.ts): masking `production` or `127.0.0.1` hid paths and hosts, not secrets.
+    const secrets = maskList([...secretValues(variables), ...(deployKey ? [deployKey] : []), ...base.secrets]);
     log.mask(secrets);
     // Keyed: the hash is shown to viewers and must say nothing about the values (a short password could be guessed from a plain hash).
     const configHash = createHmac('sha256', deployKey ?? `devflow-config:${environment.id}`)

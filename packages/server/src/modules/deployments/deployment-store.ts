@@ -1,4 +1,5 @@
 import type { DeploymentStatus } from '@devflow/contracts';
+import type { ResourceScope } from '../../core/policy.js';
 import type { Selectable, Updateable } from 'kysely';
 import type { Db } from '../../db/database.js';
 import type { DeploymentsTable, DeploymentStepsTable, ReleasesTable } from '../../db/schema.js';
@@ -98,6 +99,12 @@ export class DeploymentStore {
     const row = await this.find(id);
     if (!row) throw notFound('deployment', id);
     return row;
+  }
+
+  /** The organization and project the access check of a request on this deployment needs (undefined: no such deployment). */
+  async accessScope(id: string): Promise<ResourceScope | undefined> {
+    const row = await this.db.kysely.selectFrom('deployments').select(['organization_id', 'project_id']).where('id', '=', id).executeTakeFirst();
+    return row ? { organizationId: row.organization_id, projectId: row.project_id } : undefined;
   }
 
   async steps(id: string): Promise<StepRow[]> {

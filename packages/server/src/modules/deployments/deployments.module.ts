@@ -7,21 +7,23 @@ import { defineJob, type JobDefinition } from '../../jobs/job-registry.js';
 import type { JobQueue } from '../../jobs/job-queue.js';
 import type { Schedule } from '../../jobs/scheduler.js';
 import type { SecretBox } from '../../secrets/secret-box.js';
-import type { EnvironmentSettings } from '@devflow/contracts';
 import { registerEnvironmentRoutes } from '../environments/environments.routes.js';
 import { EnvironmentService } from '../environments/environments.service.js';
 import { VariablesService } from '../environments/variables.service.js';
-import type { RequestContext } from '../identity/actor.js';
-import type { AuditLog } from '../identity/audit.service.js';
+import { DeleteEnvironmentCommand } from '../environments/delete-environment.command.js';
+import { AuditLog } from '../identity/audit.service.js';
 import type { IdentityGuard } from '../identity/identity.guard.js';
 import { ProjectDetector } from '../projects/project-detector.js';
 import { registerProjectRoutes } from '../projects/projects.routes.js';
-import { presentProject, ProjectService } from '../projects/projects.service.js';
+import { ProjectService } from '../projects/projects.service.js';
+import { CloneProjectCommand, type CloneServices } from '../projects/clone-project.command.js';
+import { DeleteProjectCommand } from '../projects/delete-project.command.js';
 import type { ServersModule } from '../servers/servers.module.js';
 import { registerWebhookRoutes } from '../webhooks/webhooks.routes.js';
 import { WebhookService } from '../webhooks/webhooks.service.js';
 import { DEPLOY_JOB, DeploymentRunner, RECOVER_JOB } from './deployment-runner.js';
 import { DeploymentStore } from './deployment-store.js';
+import { DeploymentLogService } from './deployment-log.service.js';
 import { registerDeploymentRoutes } from './deployments.routes.js';
 import { DeploymentService } from './deployments.service.js';
 import { ReleaseStrategy } from './release-strategy.js';
@@ -83,9 +85,16 @@ export function createDeploymentsModule(d: DeploymentsModuleDeps, o: Deployments
   const clock = d.clock ?? Date.now;
   const allowLocal = o.allowLocalRepositories ?? false;
   const detector = new ProjectDetector({ allowLocal, timeoutMs: o.detectTimeoutMs ?? 30_000 });
-  const projects = new ProjectService(d.db, d.box, d.audit, detector, { allowLocalRepositories: allowLocal }, clock);
-  const environments = new EnvironmentService(d.db, d.box, d.audit, d.publicUrl, clock, o.previewPortBase ?? 20_000);
-  const variables = new VariablesService(d.db, d.box, d.audit, environments, clock);
+  /** Projects, environments and variables over `db`: the database, or a command's transaction. */
+  const servicesOver = (db: Db, audit = new AuditLog(db, d.clock)): CloneServices => {
+    const environments = new EnvironmentService(db, d.box, audit, d.publicUrl, clock, o.previewPortBase ?? 20_000);
+    return {
+      projects: new ProjectService(db, d.box, audit, detector, { allowLocalRepositories: allowLocal }, clock),
+      environments,
+      variables: new VariablesService(db, d.box, audit, environments, clock),
+    };
+  };
+  const { projects, environments, variables } = servicesOver(d.db, d.audit);
   const store = new DeploymentStore(d.db, d.bus, clock);
   const proxy = o.proxy ?? new NginxConfigurator(d.servers.ssh);
   const teardown = new EnvironmentTeardown(d.db, d.servers.servers, d.servers.ssh, proxy, d.queue, d.logger.child({ component: 'teardown' }));
@@ -112,26 +121,9 @@ export function createDeploymentsModule(d: DeploymentsModuleDeps, o: Deployments
   const deployments = new DeploymentService(store, environments, d.queue, d.bus, d.audit, runner, strategies);
   const webhooks = new WebhookService(d.db, environments, deployments, d.audit, clock);
 
-  /** A copy of a project with its environments and their current variables. */
-  async function cloneProject(req: { ctx: RequestContext }, id: string, body: { name: string; slug?: string | undefined }) {
-    const copy = await projects.copy(req.ctx, id, body);
-    const envs = await d.db.kysely.selectFrom('environments').selectAll().where('project_id', '=', id).orderBy('name').execute();
-    for (const e of envs) {
-      const created = await environments.create(req.ctx, copy.id, {
-        name: e.name,
-        branch: e.branch,
-        serverIds: await environments.serverIds(e.id),
-        requiresApproval: !!e.requires_approval,
-        strategy: e.strategy,
-        healthCheckPath: e.health_check_path,
-        keepReleases: e.keep_releases,
-        settings: JSON.parse(e.settings || '{}') as EnvironmentSettings,
-      });
-      const vars = await variables.current(e.id);
-      if (Object.keys(vars).length) await variables.replace(req.ctx, created.id, vars);
-    }
-    return presentProject(copy);
-  }
+  const deleteProject = new DeleteProjectCommand({ queue: d.queue, audit: d.audit, teardown });
+  const deleteEnvironment = new DeleteEnvironmentCommand({ queue: d.queue, audit: d.audit, teardown });
+  const cloneProject = new CloneProjectCommand({ db: d.db, servicesOver });
 
   const jobs: JobDefinition[] = [
     defineJob({
@@ -176,21 +168,12 @@ export function createDeploymentsModule(d: DeploymentsModuleDeps, o: Deployments
     jobs,
     schedules: [{ name: RECOVER_JOB, cron: o.recoverCron ?? '*/15 * * * * *', job: RECOVER_JOB }],
     registerHttp(http, guard) {
-      guard?.registerResolver('project', async (id) => {
-        const row = await d.db.kysely.selectFrom('projects').select(['organization_id', 'id']).where('id', '=', id).executeTakeFirst();
-        return row ? { organizationId: row.organization_id, projectId: row.id } : undefined;
-      });
-      guard?.registerResolver('environment', async (id) => {
-        const row = await d.db.kysely.selectFrom('environments').select(['organization_id', 'project_id']).where('id', '=', id).executeTakeFirst();
-        return row ? { organizationId: row.organization_id, projectId: row.project_id } : undefined;
-      });
-      guard?.registerResolver('deployment', async (id) => {
-        const row = await d.db.kysely.selectFrom('deployments').select(['organization_id', 'project_id']).where('id', '=', id).executeTakeFirst();
-        return row ? { organizationId: row.organization_id, projectId: row.project_id } : undefined;
-      });
-      registerProjectRoutes(http, { projects, clone: cloneProject, teardown });
-      registerEnvironmentRoutes(http, { environments, variables, teardown });
-      registerDeploymentRoutes(http, { deployments, store, bus: d.bus });
+      guard?.registerResolver('project', (id) => projects.accessScope(id));
+      guard?.registerResolver('environment', (id) => environments.accessScope(id));
+      guard?.registerResolver('deployment', (id) => store.accessScope(id));
+      registerProjectRoutes(http, { projects, cloneProject, deleteProject });
+      registerEnvironmentRoutes(http, { environments, variables, deleteEnvironment });
+      registerDeploymentRoutes(http, { deployments, store, logs: new DeploymentLogService(store, d.bus) });
       registerWebhookRoutes(http, { webhooks });
     },
   };

@@ -12,19 +12,16 @@ import {
   rollbackBody,
 } from '@devflow/contracts';
 import { z } from 'zod';
-import { isTerminal } from '../../core/deploy/state-machine.js';
-import type { EventBus } from '../../events/event-bus.js';
 import type { HttpApp } from '../../http/app.js';
+import { pipeEventStream, trackStreams, type SseMessage } from '../../http/sse.js';
+import type { DeploymentLogService, LogEvent } from './deployment-log.service.js';
 import type { DeploymentStore } from './deployment-store.js';
 import type { DeploymentService } from './deployments.service.js';
-import { openEventStream } from '../../http/sse.js';
 
 export interface DeploymentRouteDeps {
   deployments: DeploymentService;
   store: DeploymentStore;
-  bus: EventBus;
-  /** How often an open log stream looks for new lines besides events (ms). */
-  pollMs?: number;
+  logs: DeploymentLogService;
 }
 
 const environment = { type: 'environment', in: 'params', key: 'id' } as const;
@@ -36,12 +33,14 @@ function triggerOf(req: { actor?: { kind: string } | undefined }): string {
   return req.actor?.kind === 'token' ? 'api' : 'manual';
 }
 
+/** Log events as Server-Sent Events: `log` with the line's seq as id (resume point), then `end`. */
+async function* logMessages(events: AsyncIterable<LogEvent>): AsyncGenerator<SseMessage> {
+  for await (const e of events) yield e.kind === 'line' ? { id: e.line.seq, event: 'log', data: e.line } : { event: 'end', data: { status: e.status } };
+}
+
 /** Deployments, their logs, approvals, releases, rollback and maintenance mode. */
 export function registerDeploymentRoutes(app: HttpApp, d: DeploymentRouteDeps): void {
-  const open = new Set<() => void>();
-  app.addHook('preClose', async () => {
-    for (const end of [...open]) end();
-  });
+  const streams = trackStreams(app);
 
   app.get('/api/v1/environments/:id/deployments', {
     config: { access: { action: 'deployment.read', resource: environment } },
@@ -69,71 +68,12 @@ export function registerDeploymentRoutes(app: HttpApp, d: DeploymentRouteDeps): 
     },
   }, async (req, reply) => {
     const id = req.params.id;
-    await d.store.get(id);
-    const accept = String(req.headers.accept ?? '');
-    let last = req.headers['last-event-id'] ?? req.query.after;
-    if (!accept.includes('text/event-stream')) {
-      const lines = await d.store.logLines(id, last, req.query.limit);
+    const after = req.headers['last-event-id'] ?? req.query.after;
+    if (!String(req.headers.accept ?? '').includes('text/event-stream')) {
+      const lines = await d.logs.lines(id, after, req.query.limit);
       return reply.type('application/x-ndjson; charset=utf-8').send(lines.map((l) => JSON.stringify(l)).join('\n') + (lines.length ? '\n' : ''));
     }
-    const write = openEventStream(req, reply);
-    const raw = reply.raw;
-    let pumping = false;
-    let again = false;
-    let ended = false;
-    const end = () => {
-      if (ended) return;
-      ended = true;
-      open.delete(end);
-      clearInterval(poll);
-      clearInterval(heartbeat);
-      unsubscribe();
-      if (!raw.writableEnded) raw.end();
-    };
-    // One reader at a time; events and the poll only say "look again".
-    const pump = async (): Promise<void> => {
-      if (ended) return;
-      if (pumping) {
-        again = true;
-        return;
-      }
-      pumping = true;
-      try {
-        do {
-          again = false;
-          const rows = await d.store.logLines(id, last, 1000);
-          for (const l of rows) {
-            write(`id: ${l.seq}\nevent: log\ndata: ${JSON.stringify(l)}\n\n`);
-            last = l.seq;
-          }
-          if (rows.length === 1000) again = true;
-        } while (again && !ended);
-        const dep = await d.store.find(id);
-        if (!dep || isTerminal(dep.status)) {
-          const more = await d.store.logLines(id, last, 1);
-          if (!more.length) {
-            write(`event: end\ndata: ${JSON.stringify({ status: dep?.status ?? 'missing' })}\n\n`);
-            end();
-          } else {
-            again = true;
-          }
-        }
-      } catch (err) {
-        req.log.warn({ err }, 'log stream read failed');
-      } finally {
-        pumping = false;
-      }
-      if (again && !ended) await pump();
-    };
-    const unsubscribe = d.bus.subscribe((e) => {
-      const p = e.payload as { deploymentId?: string } | null;
-      if (p?.deploymentId === id) void pump();
-    });
-    const poll = setInterval(() => void pump(), d.pollMs ?? 1000);
-    const heartbeat = setInterval(() => write(': keep-alive\n\n'), 15_000);
-    open.add(end);
-    req.raw.on('close', end);
-    await pump();
+    return pipeEventStream(req, reply, async (signal) => logMessages(await d.logs.follow(id, after, signal)), { streams });
   });
 
   app.post('/api/v1/deployments/:id/cancel', {

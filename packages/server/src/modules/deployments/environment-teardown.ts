@@ -4,7 +4,9 @@ import type { SshExecutor } from '../../adapters/ssh/ssh-executor.js';
 import { environmentSiteSlug } from '../../core/deploy/site-files.js';
 import { domainSitePaths, domainTlsDir } from '../../core/domains/domain-site.js';
 import { previewConfigPath, rateLimitSnippetPath, siteConfigPath } from '../../core/nginx/nginx-paths.js';
+import type { Kysely, Transaction } from 'kysely';
 import type { Db } from '../../db/database.js';
+import type { Database } from '../../db/schema.js';
 import type { JobQueue } from '../../jobs/job-queue.js';
 import type { ServerService } from '../servers/servers.service.js';
 
@@ -39,10 +41,10 @@ export class EnvironmentTeardown {
     private readonly logger: Logger,
   ) {}
 
-  /** Reads what to take away, for environments about to be deleted. */
-  async plan(environmentIds: readonly string[]): Promise<TeardownPlan[]> {
+  /** Reads what to take away, for environments about to be deleted (inside the deleting transaction when `db` is one). */
+  async plan(environmentIds: readonly string[], db: Kysely<Database> = this.db.kysely): Promise<TeardownPlan[]> {
     if (environmentIds.length === 0) return [];
-    const envs = await this.db.kysely
+    const envs = await db
       .selectFrom('environments as e')
       .innerJoin('projects as p', 'p.id', 'e.project_id')
       .select(['e.id', 'e.name', 'p.slug', 'p.id as project_id'])
@@ -50,22 +52,26 @@ export class EnvironmentTeardown {
       .execute();
     const plans: TeardownPlan[] = [];
     for (const e of envs) {
-      const servers = await this.db.kysely.selectFrom('environment_servers').select('server_id').where('environment_id', '=', e.id).execute();
-      const domains = await this.db.kysely.selectFrom('domains').select('id').where('environment_id', '=', e.id).execute();
+      const servers = await db.selectFrom('environment_servers').select('server_id').where('environment_id', '=', e.id).execute();
+      const domains = await db.selectFrom('domains').select('id').where('environment_id', '=', e.id).execute();
       plans.push({ environmentId: e.id, slug: environmentSiteSlug({ id: e.project_id, slug: e.slug }, e.name), serverIds: servers.map((s) => s.server_id), domainIds: domains.map((d) => d.id) });
     }
     return plans;
   }
 
   /** Plans of the environments of projects about to be deleted. */
-  async planProjects(projectIds: readonly string[]): Promise<TeardownPlan[]> {
-    const envs = await this.db.kysely.selectFrom('environments').select('id').where('project_id', 'in', [...projectIds]).execute();
-    return this.plan(envs.map((e) => e.id));
+  async planProjects(projectIds: readonly string[], db: Kysely<Database> = this.db.kysely): Promise<TeardownPlan[]> {
+    const envs = await db.selectFrom('environments').select('id').where('project_id', 'in', [...projectIds]).execute();
+    return this.plan(envs.map((e) => e.id), db);
   }
 
-  /** Queues the teardown of each planned environment that has servers (after its rows are gone). */
-  async enqueue(plans: readonly TeardownPlan[]): Promise<void> {
-    for (const p of plans) if (p.serverIds.length) await this.queue().enqueue(TEARDOWN_JOB, p);
+  /**
+   * Queues, in the transaction that deletes the rows, the teardown of each
+   * planned environment that has servers: if the delete rolls back, no job
+   * runs; if the job cannot be queued, nothing is deleted.
+   */
+  async enqueueIn(trx: Transaction<Database>, plans: readonly TeardownPlan[]): Promise<void> {
+    for (const p of plans) if (p.serverIds.length) await this.queue().enqueueIn(trx, TEARDOWN_JOB, p);
   }
 
   /** Removes the environment's web-server files from each of its servers that still exists. */

@@ -10,23 +10,14 @@ import {
 } from '@devflow/contracts';
 import { z } from 'zod';
 import type { HttpApp } from '../../http/app.js';
+import type { DeleteEnvironmentCommand } from './delete-environment.command.js';
 import type { EnvironmentService } from './environments.service.js';
 import type { VariablesService } from './variables.service.js';
-
-/**
- * Takes what deleted environments served off their servers (the deployments
- * module's EnvironmentTeardown): planned before the rows go, queued after.
- */
-export interface ServerTeardown {
-  plan(environmentIds: readonly string[]): Promise<unknown[]>;
-  planProjects(projectIds: readonly string[]): Promise<unknown[]>;
-  enqueue(plans: readonly unknown[]): Promise<void>;
-}
 
 export interface EnvironmentRouteDeps {
   environments: EnvironmentService;
   variables: VariablesService;
-  teardown: ServerTeardown;
+  deleteEnvironment: DeleteEnvironmentCommand;
 }
 
 const project = { type: 'project', in: 'params', key: 'id' } as const;
@@ -64,9 +55,7 @@ export function registerEnvironmentRoutes(app: HttpApp, d: EnvironmentRouteDeps)
       response: { 204: z.null() },
     },
   }, async (req, reply) => {
-    const plans = await d.teardown.plan([req.params.id]);
-    await d.environments.delete(req.ctx, req.params.id);
-    await d.teardown.enqueue(plans);
+    await d.deleteEnvironment.execute(req.ctx, req.params.id);
     return reply.code(204).send(null);
   });
 

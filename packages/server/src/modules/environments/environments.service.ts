@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
+import type { ResourceScope } from '../../core/policy.js';
 import type { Detection, EnvironmentSettings } from '@devflow/contracts';
 import type { Selectable } from 'kysely';
-import type { Db } from '../../db/database.js';
+import { transact, type Db } from '../../db/database.js';
 import type { EnvironmentsTable } from '../../db/schema.js';
 import { projectSlug } from '../../core/deploy/layout.js';
 import { genericUrlToken } from '../../core/webhooks/signatures.js';
@@ -61,6 +62,12 @@ export class EnvironmentService {
     const row = await this.db.kysely.selectFrom('environments').selectAll().where('id', '=', id).executeTakeFirst();
     if (!row) throw notFound('environment', id);
     return row;
+  }
+
+  /** The organization and project the access check of a request on this environment needs (undefined: no such environment). */
+  async accessScope(id: string): Promise<ResourceScope | undefined> {
+    const row = await this.db.kysely.selectFrom('environments').select(['organization_id', 'project_id']).where('id', '=', id).executeTakeFirst();
+    return row ? { organizationId: row.organization_id, projectId: row.project_id } : undefined;
   }
 
   async serverIds(environmentId: string): Promise<string[]> {
@@ -151,7 +158,7 @@ export class EnvironmentService {
     };
     for (let attempt = 0; ; attempt++) {
       try {
-        await this.db.kysely.transaction().execute(async (trx) => {
+        await transact(this.db.kysely, async (trx) => {
           await trx.insertInto('environments').values(row).execute();
           if (serverIds.length) await trx.insertInto('environment_servers').values(serverIds.map((server_id) => ({ environment_id: row.id, server_id }))).execute();
         });
@@ -177,7 +184,7 @@ export class EnvironmentService {
   async update(ctx: RequestContext, id: string, patch: EnvironmentPatch) {
     const before = await this.get(id);
     if (patch.serverIds) await this.checkServers(before.organization_id, [...new Set(patch.serverIds)]);
-    await this.db.kysely.transaction().execute(async (trx) => {
+    await transact(this.db.kysely, async (trx) => {
       await trx
         .updateTable('environments')
         .set({
@@ -204,13 +211,6 @@ export class EnvironmentService {
       diff: { before: { branch: before.branch, requiresApproval: !!before.requires_approval, healthCheckPath: before.health_check_path, keepReleases: before.keep_releases }, after: patch },
     });
     return this.present(await this.get(id));
-  }
-
-  /** Deletes the environment's records (its files and nginx site stay on the servers until removed there). */
-  async delete(ctx: RequestContext, id: string): Promise<void> {
-    const row = await this.get(id);
-    await this.db.kysely.deleteFrom('environments').where('id', '=', id).execute();
-    await this.audit.record(ctx, { action: 'environment.delete', organizationId: row.organization_id, targetType: 'environment', targetId: id, diff: { name: row.name, projectId: row.project_id } });
   }
 
   /** Records maintenance mode (the strategy already changed the servers). */

@@ -1,5 +1,5 @@
 import { decide } from '../../core/policy.js';
-import type { Db } from '../../db/database.js';
+import { transact, type Db } from '../../db/database.js';
 import { newId } from '../../lib/ids.js';
 import type { SecretBox } from '../../secrets/secret-box.js';
 import type { RequestContext } from '../identity/actor.js';
@@ -71,7 +71,7 @@ export class VariablesService {
     const removed = Object.keys(before).filter((k) => !(k in variables));
     if (added.length + changed.length + removed.length > 0) {
       const now = this.now();
-      await this.db.kysely.transaction().execute(async (trx) => {
+      await transact(this.db.kysely, async (trx) => {
         // Bumped first: concurrent writers serialize on the environment row and each gets its own version.
         const bumped = await trx
           .updateTable('environments')

@@ -1,6 +1,6 @@
-import type { Selectable } from 'kysely';
+import type { Kysely, Selectable } from 'kysely';
 import type { Db } from '../../db/database.js';
-import type { AuditEventsTable } from '../../db/schema.js';
+import type { AuditEventsTable, Database } from '../../db/schema.js';
 import { atLeast } from '../../core/policy.js';
 import { newId } from '../../lib/ids.js';
 import type { Actor, RequestContext } from './actor.js';
@@ -51,10 +51,14 @@ export class AuditLog {
     private readonly clock: () => number = Date.now,
   ) {}
 
-  /** Appends an event for the request in `ctx` and marks the request as audited. */
-  async record(ctx: RequestContext, entry: AuditEntry): Promise<void> {
+  /**
+   * Appends an event for the request in `ctx` and marks the request as
+   * audited. Inside a command's transaction (`db`), the event is kept only
+   * if the change it records commits.
+   */
+  async record(ctx: RequestContext, entry: AuditEntry, db: Kysely<Database> = this.db.kysely): Promise<void> {
     const actor = entry.actor ?? actorRef(ctx.actor);
-    await this.db.kysely
+    await db
       .insertInto('audit_events')
       .values({
         id: newId('aud'),

@@ -12,15 +12,14 @@ import {
 } from '@devflow/contracts';
 import { z } from 'zod';
 import type { HttpApp } from '../../http/app.js';
-import type { ServerTeardown } from '../environments/environments.routes.js';
-import type { RequestContext } from '../identity/actor.js';
+import type { CloneProjectCommand } from './clone-project.command.js';
+import type { DeleteProjectCommand } from './delete-project.command.js';
 import { presentProject, type ProjectService } from './projects.service.js';
 
 export interface ProjectRouteDeps {
   projects: ProjectService;
-  /** Copies a project with its environments and variables. */
-  clone(req: { ctx: RequestContext }, id: string, body: { name: string; slug?: string | undefined }): Promise<ReturnType<typeof presentProject>>;
-  teardown: ServerTeardown;
+  cloneProject: CloneProjectCommand;
+  deleteProject: DeleteProjectCommand;
 }
 
 const project = { type: 'project', in: 'params', key: 'id' } as const;
@@ -68,14 +67,12 @@ export function registerProjectRoutes(app: HttpApp, d: ProjectRouteDeps): void {
       response: { 204: z.null() },
     },
   }, async (req, reply) => {
-    const plans = await d.teardown.planProjects([req.params.id]);
-    await d.projects.delete(req.ctx, req.params.id);
-    await d.teardown.enqueue(plans);
+    await d.deleteProject.execute(req.ctx, req.params.id);
     return reply.code(204).send(null);
   });
 
   app.post('/api/v1/projects/:id/clone', {
     config: { access: { action: 'project.write', resource: project } },
     schema: { tags, summary: 'Copy the project under a new name, with its environments and variables', params: idParams, body: projectCloneBody, response: { 201: projectSchema } },
-  }, async (req, reply) => reply.code(201).send(await d.clone(req, req.params.id, req.body)));
+  }, async (req, reply) => reply.code(201).send(await d.cloneProject.execute(req.ctx, req.params.id, req.body)));
 }

@@ -2,7 +2,7 @@ import type { Detection, Framework } from '@devflow/contracts';
 import type { Selectable } from 'kysely';
 import { generateEd25519 } from '../../adapters/ssh/key-material.js';
 import { projectSlug } from '../../core/deploy/layout.js';
-import { atLeast, decide } from '../../core/policy.js';
+import { atLeast, decide, type ResourceScope } from '../../core/policy.js';
 import type { Db } from '../../db/database.js';
 import type { ProjectsTable } from '../../db/schema.js';
 import { AppError, conflict, notFound } from '../../lib/errors.js';
@@ -99,6 +99,12 @@ export class ProjectService {
     const row = await this.db.kysely.selectFrom('projects').selectAll().where('id', '=', id).executeTakeFirst();
     if (!row) throw notFound('project', id);
     return row;
+  }
+
+  /** The organization and project the access check of a request on this project needs (undefined: no such project). */
+  async accessScope(id: string): Promise<ResourceScope | undefined> {
+    const row = await this.db.kysely.selectFrom('projects').select(['organization_id', 'id']).where('id', '=', id).executeTakeFirst();
+    return row ? { organizationId: row.organization_id, projectId: row.id } : undefined;
   }
 
   /** The unencrypted deploy key, for git over SSH only (never in a response). */
@@ -223,13 +229,6 @@ export class ProjectService {
     return presentProject(await this.get(id));
   }
 
-  /** Deletes the project with its environments, variables, deployments and releases (files on servers stay). */
-  async delete(ctx: RequestContext, id: string): Promise<void> {
-    const row = await this.get(id);
-    await this.db.kysely.deleteFrom('projects').where('id', '=', id).execute();
-    await this.audit.record(ctx, { action: 'project.delete', organizationId: row.organization_id, targetType: 'project', targetId: id, diff: { name: row.name, slug: row.slug } });
-  }
-
   /** Records what detection on a server found, and adopts its framework when the project has none yet. */
   async recordDetection(id: string, detection: Detection): Promise<void> {
     const row = await this.get(id);
@@ -240,7 +239,7 @@ export class ProjectService {
       .execute();
   }
 
-  /** A copy of a project under a new name: same repository and deploy key; environments are copied by the caller. */
+  /** A copy of a project under a new name: same repository and deploy key; environments are copied by CloneProjectCommand. */
   async copy(ctx: RequestContext, id: string, input: { name: string; slug?: string | undefined }): Promise<ProjectRow> {
     const src = await this.get(id);
     const slug = await this.freeSlug(src.organization_id, input.slug, input.name);
