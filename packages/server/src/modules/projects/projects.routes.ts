@@ -2,15 +2,15 @@ import {
   detectBody,
   detectResponse,
   idParams,
-  pageOf,
+  noContent,
   projectCloneBody,
   projectCreateBody,
   projectCreatedResponse,
   projectListQuery,
+  projectPageSchema,
   projectSchema,
   projectUpdateBody,
 } from '@devflow/contracts';
-import { z } from 'zod';
 import type { HttpApp } from '../../http/app.js';
 import type { ServerTeardown } from '../environments/environments.routes.js';
 import type { RequestContext } from '../identity/actor.js';
@@ -35,7 +35,7 @@ export function registerProjectRoutes(app: HttpApp, d: ProjectRouteDeps): void {
 
   app.get('/api/v1/projects', {
     config: { access: { action: 'project.read' } },
-    schema: { tags, summary: "Projects the caller may see", querystring: projectListQuery, response: { 200: pageOf(projectSchema) } },
+    schema: { tags, summary: "Projects the caller may see", querystring: projectListQuery, response: { 200: projectPageSchema } },
   }, async (req) => d.projects.list(req.ctx, req.query));
 
   app.post('/api/v1/projects', {
@@ -65,7 +65,7 @@ export function registerProjectRoutes(app: HttpApp, d: ProjectRouteDeps): void {
       tags,
       summary: "Delete the project, its environments, variables, deployments and releases; a job takes the environments' sites and pools off the servers (their directories stay)",
       params: idParams,
-      response: { 204: z.null() },
+      response: { 204: noContent },
     },
   }, async (req, reply) => {
     const plans = await d.teardown.planProjects([req.params.id]);
