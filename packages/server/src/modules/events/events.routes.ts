@@ -1,5 +1,5 @@
+import { eventStreamQuery, lastEventIdHeaders } from '@devflow/contracts';
 import type { FastifyRequest } from 'fastify';
-import { z } from 'zod';
 import type { DevflowEvent, EventBus } from '../../events/event-bus.js';
 import type { HttpApp } from '../../http/app.js';
 import { openEventStream } from '../../http/sse.js';
@@ -30,8 +30,8 @@ export function registerEventRoutes(app: HttpApp, deps: EventsRouteDeps): void {
       schema: {
         tags: ['events'],
         summary: 'Live event stream (text/event-stream); resumes from the Last-Event-ID header',
-        querystring: z.object({ lastEventId: z.coerce.number().int().min(0).optional() }),
-        headers: z.object({ 'last-event-id': z.coerce.number().int().min(0).optional() }).loose(),
+        querystring: eventStreamQuery,
+        headers: lastEventIdHeaders,
       },
     },
     async (req, reply) => {
