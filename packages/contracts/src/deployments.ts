@@ -166,6 +166,7 @@ export type EnvironmentSettings = z.infer<typeof environmentSettingsSchema>;
 
 /** How code reaches the servers; `release` (directories behind nginx) is the only one so far. */
 export const strategySchema = z.enum(['release']);
+export type Strategy = z.infer<typeof strategySchema>;
 const healthPath = z.string().max(500).regex(/^\/[A-Za-z0-9._~!$&'()*+,;=:@%/?-]*$/, 'a path starting with /');
 
 export const environmentSchema = z

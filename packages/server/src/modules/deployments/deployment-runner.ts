@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import type { Detection, EnvironmentSettings, Framework } from '@devflow/contracts';
+import type { Detection, EnvironmentSettings, Framework, Strategy } from '@devflow/contracts';
 import type { Logger } from 'pino';
 import { redactText } from '../../adapters/ssh/ssh-errors.js';
 import { interruptedStep, isTerminal } from '../../core/deploy/state-machine.js';
@@ -43,7 +43,7 @@ export interface RunnerDeps {
   servers: ServerService;
   queue: () => JobQueue;
   bus: EventBus;
-  strategies: Readonly<Record<string, DeployStrategy>>;
+  strategies: Readonly<Record<Strategy, DeployStrategy>>;
   logger: Logger;
 }
 
@@ -153,9 +153,7 @@ export class DeploymentRunner {
   }
 
   private strategyFor(env: EnvironmentRow): DeployStrategy {
-    const s = this.d.strategies[env.strategy];
-    if (!s) throw new AppError('unprocessable', 'environment.strategy_unavailable', `The ${env.strategy} strategy is not available.`);
-    return s;
+    return this.d.strategies[env.strategy];
   }
 
   /** What a strategy needs about an environment, loaded fresh (handlers re-read state). */

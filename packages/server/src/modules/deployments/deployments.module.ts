@@ -7,7 +7,7 @@ import { defineJob, type JobDefinition } from '../../jobs/job-registry.js';
 import type { JobQueue } from '../../jobs/job-queue.js';
 import type { Schedule } from '../../jobs/scheduler.js';
 import type { SecretBox } from '../../secrets/secret-box.js';
-import type { EnvironmentSettings } from '@devflow/contracts';
+import type { EnvironmentSettings, Strategy } from '@devflow/contracts';
 import { registerEnvironmentRoutes } from '../environments/environments.routes.js';
 import { EnvironmentService } from '../environments/environments.service.js';
 import { VariablesService } from '../environments/variables.service.js';
@@ -72,7 +72,7 @@ export interface DeploymentsModule {
   readonly deployments: DeploymentService;
   readonly runner: DeploymentRunner;
   readonly webhooks: WebhookService;
-  readonly strategies: Readonly<Record<string, DeployStrategy>>;
+  readonly strategies: Readonly<Record<Strategy, DeployStrategy>>;
   readonly jobs: JobDefinition[];
   readonly schedules: Schedule[];
   /** Registers the routes and the resolvers of projects, environments and deployments. */
@@ -96,7 +96,7 @@ export function createDeploymentsModule(d: DeploymentsModuleDeps, o: Deployments
     allowLocalRepositories: allowLocal,
     lockWaitMs: o.lockWaitMs ?? 60_000,
   });
-  const strategies: Record<string, DeployStrategy> = { release };
+  const strategies: Record<Strategy, DeployStrategy> = { release };
   const runner = new DeploymentRunner({
     db: d.db,
     store,
@@ -109,7 +109,7 @@ export function createDeploymentsModule(d: DeploymentsModuleDeps, o: Deployments
     strategies,
     logger: d.logger.child({ component: 'deployments' }),
   });
-  const deployments = new DeploymentService(store, environments, d.queue, d.bus, d.audit, runner, strategies);
+  const deployments = new DeploymentService(store, environments, d.queue, d.bus, d.audit, runner);
   const webhooks = new WebhookService(d.db, environments, deployments, d.audit, clock);
 
   /** A copy of a project with its environments and their current variables. */

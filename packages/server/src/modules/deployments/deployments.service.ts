@@ -68,7 +68,6 @@ export class DeploymentService {
     private readonly bus: EventBus,
     private readonly audit: AuditLog,
     private readonly runner: DeploymentRunner,
-    private readonly strategies: Readonly<Record<string, DeployStrategy>>,
   ) {}
 
   private actorName(ctx: RequestContext): string {
@@ -83,7 +82,6 @@ export class DeploymentService {
   /** Creates a deployment of the environment's branch (or `ref`); it waits for approval when the environment requires it. */
   async create(ctx: RequestContext, environmentId: string, input: CreateDeploymentInput, trigger: string, auditActor?: AuditEntry['actor']) {
     const env = await this.environments.get(environmentId);
-    if (!this.strategies[env.strategy]) throw new AppError('unprocessable', 'environment.strategy_unavailable', `The ${env.strategy} strategy is not available yet.`);
     const serverIds = await this.environments.serverIds(env.id);
     if (!serverIds.length) throw conflict('deployment.no_servers', 'The environment has no servers: add one (PATCH serverIds) before deploying.');
     const settings = JSON.parse(env.settings || '{}') as EnvironmentSettings;

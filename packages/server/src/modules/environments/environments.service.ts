@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Detection, EnvironmentSettings } from '@devflow/contracts';
+import type { Detection, EnvironmentSettings, Strategy } from '@devflow/contracts';
 import type { Selectable } from 'kysely';
 import type { Db } from '../../db/database.js';
 import type { EnvironmentsTable } from '../../db/schema.js';
@@ -26,7 +26,7 @@ export interface EnvironmentInput {
   branch: string;
   serverIds: string[];
   requiresApproval: boolean;
-  strategy: 'release' | 'docker';
+  strategy: Strategy;
   healthCheckPath?: string | undefined;
   keepReleases: number;
   settings: EnvironmentSettings;
@@ -114,17 +114,8 @@ export class EnvironmentService {
     }
   }
 
-  private checkStrategy(strategy: string): void {
-    if (strategy !== 'release') {
-      throw new AppError('unprocessable', 'environment.strategy_unavailable', 'The docker strategy is not available yet: use the release strategy (PHP releases behind nginx).', {
-        fields: [{ field: 'body.strategy', message: 'not available yet' }],
-      });
-    }
-  }
-
   async create(ctx: RequestContext, projectId: string, input: EnvironmentInput) {
     const project = await this.project(projectId);
-    this.checkStrategy(input.strategy);
     const serverIds = [...new Set(input.serverIds)];
     await this.checkServers(project.organization_id, serverIds);
     const detection = project.detection ? (JSON.parse(project.detection) as Detection) : null;
