@@ -3,7 +3,7 @@ import { isoTime, pageOf } from './common.js';
 import { abilityNames, roleNames } from './values.js';
 
 export const roleSchema = z.enum(roleNames);
-export type RoleName = z.infer<typeof roleSchema>;
+export type Role = z.infer<typeof roleSchema>;
 export const abilitySchema = z.enum(abilityNames);
 export type Ability = z.infer<typeof abilitySchema>;
 
