@@ -3,15 +3,13 @@ import { stepsFor } from '../../core/deploy/plan.js';
 import { isTerminal } from '../../core/deploy/state-machine.js';
 import type { EventBus } from '../../events/event-bus.js';
 import type { JobQueue } from '../../jobs/job-queue.js';
-import { AppError, conflict, notFound } from '../../lib/errors.js';
+import { conflict, notFound } from '../../lib/errors.js';
 import { newId } from '../../lib/ids.js';
-import type { RequestContext } from '../identity/actor.js';
-import type { AuditEntry, AuditLog } from '../identity/audit.service.js';
-import type { EnvironmentRow, EnvironmentService } from '../environments/environments.service.js';
+import type { AuditEntry, AuditLog, RequestContext } from '../identity/index.js';
+import type { EnvironmentRow, EnvironmentService } from '../environments/index.js';
 import type { DeploymentRunner } from './deployment-runner.js';
 import { DEPLOY_JOB } from './deployment-runner.js';
 import { presentRelease, type DeploymentRow, type DeploymentStore } from './deployment-store.js';
-import type { DeployStrategy } from './strategy.js';
 
 export interface CreateDeploymentInput {
   ref?: string | undefined;

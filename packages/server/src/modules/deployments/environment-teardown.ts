@@ -6,7 +6,7 @@ import { domainSitePaths, domainTlsDir } from '../../core/domains/domain-site.js
 import { previewConfigPath, rateLimitSnippetPath, siteConfigPath } from '../../core/nginx/nginx-paths.js';
 import type { Db } from '../../db/database.js';
 import type { JobQueue } from '../../jobs/job-queue.js';
-import type { ServerService } from '../servers/servers.service.js';
+import type { ServerService } from '../servers/index.js';
 
 export const TEARDOWN_JOB = 'environments.teardown';
 

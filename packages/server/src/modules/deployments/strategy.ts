@@ -8,8 +8,8 @@
  */
 import type { Detection, EnvironmentSettings, Framework, Strategy } from '@devflow/contracts';
 import type { SshTarget } from '../../adapters/ssh/ssh-executor.js';
-import type { EnvironmentRow } from '../environments/environments.service.js';
-import type { ProjectRow } from '../projects/projects.service.js';
+import type { EnvironmentRow } from '../environments/index.js';
+import type { ProjectRow } from '../projects/index.js';
 import type { DeploymentLog } from './deployment-log.js';
 import type { DeploymentRow, ReleaseRow } from './deployment-store.js';
 
