@@ -8,9 +8,8 @@ import { genericUrlToken } from '../../core/webhooks/signatures.js';
 import { AppError, conflict, notFound } from '../../lib/errors.js';
 import { newId } from '../../lib/ids.js';
 import type { SecretBox } from '../../secrets/secret-box.js';
-import type { RequestContext } from '../identity/actor.js';
-import type { AuditLog } from '../identity/audit.service.js';
-import type { ProjectRow } from '../projects/projects.service.js';
+import type { AuditLog, RequestContext } from '../identity/index.js';
+import type { ProjectRow } from '../projects/index.js';
 
 export type EnvironmentRow = Selectable<EnvironmentsTable>;
 
