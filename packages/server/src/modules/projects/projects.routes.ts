@@ -12,8 +12,8 @@ import {
   projectUpdateBody,
 } from '@devflow/contracts';
 import type { HttpApp } from '../../http/app.js';
-import type { ServerTeardown } from '../environments/environments.routes.js';
-import type { RequestContext } from '../identity/actor.js';
+import type { ServerTeardown } from '../environments/index.js';
+import type { RequestContext } from '../identity/index.js';
 import { presentProject, type ProjectService } from './projects.service.js';
 
 export interface ProjectRouteDeps {
