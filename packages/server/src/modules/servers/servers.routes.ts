@@ -21,7 +21,7 @@ import {
 import type { HttpApp } from '../../http/app.js';
 import type { MetricsService } from './metrics.service.js';
 import type { ProvisioningService } from './provisioning.service.js';
-import { authorizeIn } from '../ssh-keys/ssh-keys.service.js';
+import { authorizeIn } from '../ssh-keys/index.js';
 import { presentServer, type ServerService } from './servers.service.js';
 
 export interface ServerRouteDeps {
