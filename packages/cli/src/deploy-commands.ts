@@ -1,17 +1,6 @@
-import type { Deployment, Environment, LogLine, Project, ServerBody } from '@devflow/contracts';
+import type { Deployment, Environment, LogLine, Page, Project, Release, Server } from '@devflow/contracts';
 import type { DevflowClient } from './client.js';
 import { followLog } from './follow.js';
-
-interface Page<T> {
-  data: T[];
-}
-interface Release {
-  id: string;
-  commit: string;
-  message: string | null;
-  status: string;
-  createdAt: string;
-}
 
 /** Parsed arguments: positionals and `--name value` / `--flag` options. */
 export interface Args {
@@ -65,7 +54,7 @@ export class DeployCommands {
   ) {}
 
   async servers(args: Args): Promise<number> {
-    const page = await this.client.request<Page<ServerBody>>('GET', `/api/v1/servers${q(option(args, 'org'))}`);
+    const page = await this.client.request<Page<Server>>('GET', `/api/v1/servers${q(option(args, 'org'))}`);
     this.out(table([['ID', 'NAME', 'HOST', 'STATUS', 'LAST SEEN'], ...page.data.map((s) => [s.id, s.name, `${s.host}:${s.port}`, s.status, s.lastSeenAt ?? 'never'])]));
     return 0;
   }

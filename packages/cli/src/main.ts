@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import type { ApiToken, AuditEvent, Me, Organization, Page } from '@devflow/contracts';
 import { ApiError, DevflowClient } from './client.js';
 import { DeployCommands, parseArgs, table, UsageError, type Args } from './deploy-commands.js';
 
@@ -24,14 +25,6 @@ Commands:
   cancel DEPLOYMENT_ID                cancel a deployment in any state
 `;
 
-interface Me {
-  user: { email: string; name: string; twoFactorEnabled: boolean };
-  memberships: { organizationId: string; organizationName: string; role: string }[];
-}
-interface Page<T> {
-  data: T[];
-}
-
 const FLAGS = ['detach', 'follow'];
 
 async function account(client: DevflowClient, command: string, args: Args): Promise<number | undefined> {
@@ -43,19 +36,19 @@ async function account(client: DevflowClient, command: string, args: Args): Prom
       return 0;
     }
     case 'orgs': {
-      const page = await client.request<Page<{ id: string; name: string; role: string }>>('GET', '/api/v1/organizations');
+      const page = await client.request<Page<Organization>>('GET', '/api/v1/organizations');
       console.log(table([['ID', 'NAME', 'ROLE'], ...page.data.map((o) => [o.id, o.name, o.role])]));
       return 0;
     }
     case 'tokens': {
-      const page = await client.request<Page<{ id: string; name: string; abilities: string[]; lastUsedAt: string | null }>>('GET', '/api/v1/tokens');
+      const page = await client.request<Page<ApiToken>>('GET', '/api/v1/tokens');
       console.log(table([['ID', 'NAME', 'ABILITIES', 'LAST USED'], ...page.data.map((t) => [t.id, t.name, t.abilities.join(','), t.lastUsedAt ?? 'never'])]));
       return 0;
     }
     case 'audit': {
       const action = args.options.get('action');
       const q = typeof action === 'string' ? `?action=${encodeURIComponent(action)}` : '';
-      const page = await client.request<Page<{ createdAt: string; action: string; actorEmail: string | null; targetId: string | null }>>('GET', `/api/v1/audit-events${q}`);
+      const page = await client.request<Page<AuditEvent>>('GET', `/api/v1/audit-events${q}`);
       console.log(table([['WHEN', 'ACTION', 'ACTOR', 'TARGET'], ...page.data.map((e) => [e.createdAt, e.action, e.actorEmail ?? '-', e.targetId ?? '-'])]));
       return 0;
     }

@@ -16,6 +16,11 @@ export const problemSchema = z
   })
   .meta({ id: 'Problem' });
 export type ProblemBody = z.infer<typeof problemSchema>;
+/** A field error inside a problem document; `field` is a dotted path such as `body.email`. */
+export type FieldError = z.infer<typeof fieldErrorSchema>;
+
+/** The body of a 204 answer: nothing. */
+export const noContent = z.null().describe('No content');
 
 /** An opaque id in a path. */
 export const idParams = z.object({ id: z.string().min(1).max(64) });
@@ -27,10 +32,19 @@ export const pageQuery = z.object({
 });
 export type PageQuery = z.infer<typeof pageQuery>;
 
-/** `{ data, nextCursor }` of every list. */
-export function pageOf<T extends z.ZodType>(item: T) {
-  return z.object({ data: z.array(item), nextCursor: z.string().nullable() });
+/** `{ data, nextCursor }` of every list, named `id` in the OpenAPI document (e.g. `ServerPage`). */
+export function pageOf<T extends z.ZodType>(item: T, id: string) {
+  return z.object({ data: z.array(item), nextCursor: z.string().nullable() }).meta({ id });
+}
+
+/** `{ data, nextCursor }` of every list, as clients read it. */
+export interface Page<T> {
+  data: T[];
+  nextCursor: string | null;
 }
 
 /** An ISO-8601 UTC timestamp. */
 export const isoTime = z.string().describe('ISO-8601 UTC time');
+
+/** `Last-Event-ID` of a resumed event stream (the id of the last event the client holds). */
+export const lastEventIdHeaders = z.object({ 'last-event-id': z.coerce.number().int().min(0).optional() }).loose();

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { isoTime } from './common.js';
+import { isoTime, pageOf } from './common.js';
+import { frameworkNames } from './values.js';
 
 // ---------------------------------------------------------------- shared rules
 
@@ -56,7 +57,7 @@ export const repositoryUrl = z
   .max(2000)
   .refine((u) => !u.startsWith('-') && !hasControlOrSpace(u) && !/\s/.test(u), 'not a repository URL');
 
-export const frameworkSchema = z.enum(['laravel', 'symfony', 'shopware', 'wordpress', 'bedrock', 'php', 'static', 'dockerfile']);
+export const frameworkSchema = z.enum(frameworkNames);
 export type Framework = z.infer<typeof frameworkSchema>;
 
 // ---------------------------------------------------------------- detection
@@ -83,7 +84,7 @@ export const detectionSchema = z
   .meta({ id: 'Detection' });
 export type Detection = z.infer<typeof detectionSchema>;
 
-export const detectResponse = detectionSchema.extend({ commit: z.string().nullable() });
+export const detectResponse = detectionSchema.extend({ commit: z.string().nullable() }).meta({ id: 'DetectResult' });
 
 // ---------------------------------------------------------------- projects
 
@@ -105,7 +106,7 @@ export type Project = z.infer<typeof projectSchema>;
 
 export const projectCreatedResponse = projectSchema.extend({
   detectError: z.string().nullable().describe('Why detection could not read the repository yet (it runs again at the first deployment)'),
-});
+}).meta({ id: 'ProjectCreated' });
 
 export const projectCreateBody = z.object({
   organizationId: z.string().min(1).max(64),
@@ -163,7 +164,9 @@ export const environmentSettingsSchema = z
   .meta({ id: 'EnvironmentSettings' });
 export type EnvironmentSettings = z.infer<typeof environmentSettingsSchema>;
 
-export const strategySchema = z.enum(['release', 'docker']);
+/** How code reaches the servers; `release` (directories behind nginx) is the only one so far. */
+export const strategySchema = z.enum(['release']);
+export type Strategy = z.infer<typeof strategySchema>;
 const healthPath = z.string().max(500).regex(/^\/[A-Za-z0-9._~!$&'()*+,;=:@%/?-]*$/, 'a path starting with /');
 
 export const environmentSchema = z
@@ -323,18 +326,43 @@ export const rollbackBody = z.object({
 
 export const maintenanceBody = z.object({ enabled: z.boolean() });
 
-export const webhookInfoResponse = z.object({
-  secret: z.string().describe('Secret for GitHub/Bitbucket signatures and the GitLab token'),
-  urls: z.object({ github: z.string(), gitlab: z.string(), bitbucket: z.string(), generic: z.string() }),
-});
+export const webhookInfoResponse = z
+  .object({
+    secret: z.string().describe('Secret for GitHub/Bitbucket signatures and the GitLab token'),
+    urls: z.object({ github: z.string(), gitlab: z.string(), bitbucket: z.string(), generic: z.string() }),
+  })
+  .meta({ id: 'WebhookInfo' });
 
 export const webhookParams = z.object({
   provider: z.enum(['github', 'gitlab', 'bitbucket', 'generic']),
   environmentId: z.string().min(1).max(64),
 });
 
-export const webhookResponse = z.object({
-  outcome: z.enum(['deployed', 'ignored', 'pong', 'duplicate']),
-  reason: z.string().nullable(),
-  deploymentId: z.string().nullable(),
-});
+export const webhookQuery = z.object({ token: z.string().max(200).optional().describe('The generic provider\'s secret, when it cannot sign') });
+export const webhookResponse = z
+  .object({
+    outcome: z.enum(['deployed', 'ignored', 'pong', 'duplicate']),
+    reason: z.string().nullable(),
+    deploymentId: z.string().nullable(),
+  })
+  .meta({ id: 'WebhookOutcome' });
+
+// ---------------------------------------------------------------- named responses and client types
+export const projectPageSchema = pageOf(projectSchema, 'ProjectPage');
+export const environmentPageSchema = pageOf(environmentSchema, 'EnvironmentPage');
+export const deploymentPageSchema = pageOf(deploymentSchema, 'DeploymentPage');
+export const releasePageSchema = pageOf(releaseSchema, 'ReleasePage');
+
+export type DetectInput = z.input<typeof detectBody>;
+/** POST /projects/detect: the detection and the commit it read. */
+export type DetectResult = z.infer<typeof detectResponse>;
+export type ProjectCreated = z.infer<typeof projectCreatedResponse>;
+export type ProjectInput = z.input<typeof projectCreateBody>;
+export type EnvironmentInput = z.input<typeof environmentCreateBody>;
+export type EnvironmentPatch = z.input<typeof environmentUpdateBody>;
+export type Variables = z.infer<typeof variablesResponse>;
+export type WebhookInfo = z.infer<typeof webhookInfoResponse>;
+export type WebhookOutcome = z.infer<typeof webhookResponse>;
+export type DeploymentStep = z.infer<typeof deploymentStepSchema>;
+export type DeploymentInput = z.input<typeof deploymentCreateBody>;
+export type Release = z.infer<typeof releaseSchema>;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { isoTime } from './common.js';
+import { isoTime, pageOf } from './common.js';
 
 // ---------------------------------------------------------------- domains
 
@@ -154,3 +154,14 @@ export const dnsProviderSchema = z
   .meta({ id: 'DnsProvider' });
 
 export const orgDnsProviderParams = z.object({ id: z.string().min(1).max(64), providerId: z.string().min(1).max(64) });
+
+// ---------------------------------------------------------------- named responses and client types
+export const domainPageSchema = pageOf(domainSchema, 'DomainPage');
+export const certificatePageSchema = pageOf(certificateSchema, 'CertificatePage');
+export const dnsProviderPageSchema = pageOf(dnsProviderSchema, 'DnsProviderPage');
+
+export type DomainInput = z.input<typeof domainCreateBody>;
+/** POST /domains/{id}/certificate (202): the queued job and the domain. */
+export type CertificateOrder = z.infer<typeof certificateOrderResponse>;
+export type CertificateUploadInput = z.input<typeof certificateUploadBody>;
+export type DnsProvider = z.infer<typeof dnsProviderSchema>;

@@ -1,9 +1,11 @@
 import { z } from 'zod';
-import { isoTime } from './common.js';
+import { isoTime, pageOf } from './common.js';
+import { abilityNames, roleNames } from './values.js';
 
-export const roleSchema = z.enum(['owner', 'admin', 'developer', 'viewer']);
-export type RoleName = z.infer<typeof roleSchema>;
-export const abilitySchema = z.enum(['read', 'write', 'deploy', 'secrets:read', 'admin', 'metrics:read']);
+export const roleSchema = z.enum(roleNames);
+export type Role = z.infer<typeof roleSchema>;
+export const abilitySchema = z.enum(abilityNames);
+export type Ability = z.infer<typeof abilitySchema>;
 
 const email = z.email().max(254).transform((e) => e.toLowerCase());
 const password = z.string().min(1).max(256);
@@ -33,7 +35,7 @@ export const loginBody = z.object({
   recoveryCode: z.string().min(6).max(40).optional(),
 });
 
-export const sessionResponse = z.object({ user: userSchema, csrfToken: z.string() });
+export const sessionResponse = z.object({ user: userSchema, csrfToken: z.string() }).meta({ id: 'Session' });
 
 export const meResponse = z.object({
   user: userSchema,
@@ -41,13 +43,13 @@ export const meResponse = z.object({
   memberships: z.array(membershipSummarySchema),
   via: z.enum(['session', 'token']),
   twoFactorRequired: z.boolean().describe('An organization requires 2FA and this user has not enrolled'),
-});
+}).meta({ id: 'Me' });
 
 export const changePasswordBody = z.object({ currentPassword: password, newPassword: password });
 
-export const totpBeginResponse = z.object({ secret: z.string(), otpauthUrl: z.string() });
+export const totpBeginResponse = z.object({ secret: z.string(), otpauthUrl: z.string() }).meta({ id: 'TotpEnrolment' });
 export const totpConfirmBody = z.object({ code: z.string().regex(/^\d{6}$/, 'six digits') });
-export const totpConfirmResponse = z.object({ recoveryCodes: z.array(z.string()) });
+export const totpConfirmResponse = z.object({ recoveryCodes: z.array(z.string()) }).meta({ id: 'RecoveryCodes' });
 export const totpDisableBody = z.object({ password, code: z.string().regex(/^\d{6}$/, 'six digits') });
 
 export const tokenSchema = z
@@ -66,7 +68,7 @@ export const tokenCreateBody = z.object({
   abilities: z.array(abilitySchema).min(1),
   expiresAt: z.iso.datetime().optional(),
 });
-export const tokenCreatedResponse = tokenSchema.extend({ token: z.string().describe('Shown once; store it now') });
+export const tokenCreatedResponse = tokenSchema.extend({ token: z.string().describe('Shown once; store it now') }).meta({ id: 'CreatedApiToken' });
 
 export const organizationSchema = z
   .object({ id: z.string(), name: z.string(), requireTwoFactor: z.boolean(), role: roleSchema, createdAt: isoTime })
@@ -105,7 +107,7 @@ export const invitationSchema = z.object({
   projectIds: z.array(z.string()).nullable().optional().describe('null: every project'),
   expiresAt: isoTime,
   url: z.string().optional().describe('Only in the create response: the single-use link'),
-});
+}).meta({ id: 'Invitation' });
 export const invitationAcceptBody = z.object({
   token: z.string().min(10).max(200),
   name: z.string().trim().min(1).max(100).optional(),
@@ -137,3 +139,38 @@ export const auditQuery = z.object({
   limit: z.coerce.number().int().min(1).max(500).default(50),
   cursor: z.string().max(200).optional(),
 });
+
+// ---------------------------------------------------------------- named responses and client types
+export const setupStatusResponse = z.object({ required: z.boolean().describe('True until the first user exists') }).meta({ id: 'SetupStatus' });
+export const invitationAcceptedResponse = z
+  .object({ organizationId: z.string(), userId: z.string(), createdAccount: z.boolean() })
+  .meta({ id: 'InvitationAccepted' });
+export const organizationPageSchema = pageOf(organizationSchema, 'OrganizationPage');
+export const memberPageSchema = pageOf(memberSchema, 'MemberPage');
+export const invitationPageSchema = pageOf(invitationSchema, 'InvitationPage');
+export const tokenPageSchema = pageOf(tokenSchema, 'ApiTokenPage');
+export const auditEventPageSchema = pageOf(auditEventSchema, 'AuditEventPage');
+
+export type User = z.infer<typeof userSchema>;
+export type Membership = z.infer<typeof membershipSummarySchema>;
+/** GET /api/v1/me */
+export type Me = z.infer<typeof meResponse>;
+/** POST /auth/login and /auth/setup */
+export type SessionStart = z.infer<typeof sessionResponse>;
+export type SetupStatus = z.infer<typeof setupStatusResponse>;
+export type SetupInput = z.input<typeof setupBody>;
+export type LoginInput = z.input<typeof loginBody>;
+export type ChangePasswordInput = z.input<typeof changePasswordBody>;
+export type TotpEnrolment = z.infer<typeof totpBeginResponse>;
+export type RecoveryCodes = z.infer<typeof totpConfirmResponse>;
+export type ApiToken = z.infer<typeof tokenSchema>;
+export type NewTokenInput = z.input<typeof tokenCreateBody>;
+/** POST /tokens: the secret `token` is only ever in this answer. */
+export type CreatedToken = z.infer<typeof tokenCreatedResponse>;
+export type Organization = z.infer<typeof organizationSchema>;
+export type Member = z.infer<typeof memberSchema>;
+export type Invitation = z.infer<typeof invitationSchema>;
+export type InvitationAcceptInput = z.input<typeof invitationAcceptBody>;
+export type InvitationAccepted = z.infer<typeof invitationAcceptedResponse>;
+export type AuditEvent = z.infer<typeof auditEventSchema>;
+export type AuditFilter = Omit<z.input<typeof auditQuery>, 'limit' | 'cursor'>;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { isoTime } from './common.js';
+import { isoTime, pageOf } from './common.js';
+import { provisionStepNames } from './values.js';
 
 /** A SHA-256 key fingerprint as `ssh-keygen -lf` prints it. */
 const fingerprint = z.string().regex(/^SHA256:[A-Za-z0-9+/]{43}$/, 'SHA256:<43 base64 characters>');
@@ -68,7 +69,7 @@ export const serverFactsSchema = z
     detectedAt: isoTime.nullable(),
   })
   .meta({ id: 'ServerFacts' });
-export type ServerFactsBody = z.infer<typeof serverFactsSchema>;
+export type ServerFacts = z.infer<typeof serverFactsSchema>;
 
 export const serverSchema = z
   .object({
@@ -93,7 +94,7 @@ export const serverSchema = z
     updatedAt: isoTime,
   })
   .meta({ id: 'Server' });
-export type ServerBody = z.infer<typeof serverSchema>;
+export type Server = z.infer<typeof serverSchema>;
 
 const hostname = z
   .string()
@@ -134,18 +135,6 @@ export const acceptHostKeyBody = z.object({
 
 // ---------------------------------------------------------------- provisioning
 
-export const provisionStepNames = [
-  'layout',
-  'base-packages',
-  'nginx',
-  'php-fpm',
-  'composer',
-  'docker',
-  'restic',
-  'ufw',
-  'fail2ban',
-  'unattended-upgrades',
-] as const;
 export const provisionStepNameSchema = z.enum(provisionStepNames);
 
 export const provisionBody = z.object({
@@ -186,10 +175,12 @@ export const provisionRunSchema = z
   })
   .meta({ id: 'ProvisionRun' });
 
-export const provisionAcceptedResponse = z.object({
-  jobId: z.string(),
-  run: provisionRunSchema,
-});
+export const provisionAcceptedResponse = z
+  .object({
+    jobId: z.string(),
+    run: provisionRunSchema,
+  })
+  .meta({ id: 'ProvisionAccepted' });
 
 export const provisionRunParams = z.object({ id: z.string().min(1).max(64), runId: z.string().min(1).max(64) });
 
@@ -205,6 +196,12 @@ export const provisionLogLineSchema = z.object({
   stream: z.enum(['stdout', 'stderr', 'system']),
   line: z.string(),
 });
+export const provisionLogPageSchema = z
+  .object({
+    data: z.array(provisionLogLineSchema),
+    nextAfter: z.number().int().describe('The `after` of the next call: the last line\'s seq'),
+  })
+  .meta({ id: 'ProvisionLogPage' });
 
 // ---------------------------------------------------------------- metrics
 
@@ -237,3 +234,29 @@ export const metricsResponse = z
     points: z.array(metricPointSchema),
   })
   .meta({ id: 'ServerMetrics' });
+
+// ---------------------------------------------------------------- named responses and client types
+export const sshKeyPageSchema = pageOf(sshKeySchema, 'SshKeyPage');
+export const serverPageSchema = pageOf(serverSchema, 'ServerPage');
+export const serverDetailSchema = serverSchema
+  .extend({ latestProvisionRun: provisionRunSchema.nullable() })
+  .meta({ id: 'ServerDetail' });
+export const provisionRunPageSchema = pageOf(provisionRunSchema, 'ProvisionRunPage');
+
+/** POST /ssh-keys: omit `privateKey` to generate an ed25519 key. */
+export type SshKeyInput = z.input<typeof sshKeyCreateBody>;
+export type ServerStatus = z.infer<typeof serverStatusSchema>;
+/** GET /servers/{id}: the server and its newest provisioning run. */
+export type ServerDetail = z.infer<typeof serverDetailSchema>;
+export type ServerInput = z.input<typeof serverCreateBody>;
+export type ServerPatch = z.input<typeof serverUpdateBody>;
+export type ProvisionInput = z.input<typeof provisionBody>;
+export type ProvisionStepName = z.infer<typeof provisionStepNameSchema>;
+export type ProvisionStepStatus = z.infer<typeof provisionStepStatusSchema>;
+export type ProvisionRun = z.infer<typeof provisionRunSchema>;
+export type ProvisionAccepted = z.infer<typeof provisionAcceptedResponse>;
+export type ProvisionLogLine = z.infer<typeof provisionLogLineSchema>;
+export type ProvisionLogPage = z.infer<typeof provisionLogPageSchema>;
+export type MetricsQuery = z.input<typeof metricsQuery>;
+export type MetricsSeries = z.infer<typeof metricsResponse>;
+export type MetricPoint = z.infer<typeof metricPointSchema>;

@@ -23,6 +23,7 @@ import { AuditLog } from './modules/identity/audit.service.js';
 import { registerIdentity, type Identity } from './modules/identity/identity.module.js';
 import { createServersModule, type ServersModule, type ServersModuleOptions } from './modules/servers/servers.module.js';
 import { registerSystemRoutes } from './modules/system/system.routes.js';
+import { SystemService } from './modules/system/system.service.js';
 import { loadMasterKey, type KeySource } from './secrets/key-store.js';
 import { SecretBox } from './secrets/secret-box.js';
 import { verifyMasterKey } from './secrets/secrets.service.js';
@@ -170,7 +171,7 @@ export async function createApp(config: Config, opts: AppOptions): Promise<App> 
       deployments.registerHttp(http, identity?.guard);
       domains.registerHttp(http, identity?.guard);
       registerApiReference(http, { specUrl: '/api/v1/openapi.json' });
-      registerSystemRoutes(http, { db, metrics, version: VERSION });
+      registerSystemRoutes(http, { system: new SystemService(db, VERSION), metrics });
       // A replaced guard is for tests of the edge alone (the stream shows everything); with identity, the policy decides per event.
       const eventGuard = identity?.guard;
       registerEventRoutes(http, {

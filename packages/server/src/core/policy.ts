@@ -1,4 +1,4 @@
-import type { Role } from '../db/schema.js';
+import type { Role } from '@devflow/contracts';
 
 export const roles = ['owner', 'admin', 'developer', 'viewer'] as const satisfies readonly Role[];
 export const abilities = ['read', 'write', 'deploy', 'secrets:read', 'admin', 'metrics:read'] as const;

@@ -144,7 +144,7 @@ describe.each(dialects)('deployments API on %s', (dialect) => {
       expect(patched.json).toMatchObject({ branch: 'release/2.0', keepReleases: 2, settings: { hooks: { build: ['npm run lint'] } } });
     });
 
-    it('refuses invalid branch and environment names, unknown servers and the docker strategy', async () => {
+    it('refuses invalid branch and environment names, unknown servers and a strategy the contract does not name', async () => {
       const bad = ['-upload-pack=touch /tmp/pwned', 'a b', 'x..y', 'x~1', 'x^', 'a:b', 'x?', 'x*', 'x[', 'x\\y', '.hidden', 'x.lock', 'x/', '/x', 'a@{1}', '@', 'x\ny', ''];
       for (const branch of bad) {
         const res = await t.request('POST', `/api/v1/projects/${projectId}/environments`, { session: developer, body: { name: 'bad', branch } });
@@ -160,7 +160,8 @@ describe.each(dialects)('deployments API on %s', (dialect) => {
       expect(other.status).toBe(400);
       expect(other.json.code).toBe('environment.unknown_server');
       const docker = await t.request('POST', `/api/v1/projects/${projectId}/environments`, { session: developer, body: { name: 'dock', strategy: 'docker' } });
-      expect(docker.status).toBe(422);
+      expect(docker.status).toBe(400);
+      expect(docker.json).toMatchObject({ code: 'request.validation', errors: [expect.objectContaining({ field: 'body.strategy' })] });
     });
   });
 

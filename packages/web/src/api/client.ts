@@ -1,4 +1,4 @@
-import type { FieldError, ProblemBody } from './types';
+import type { FieldError, ProblemBody } from '@devflow/contracts';
 
 type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 const UNSAFE: ReadonlySet<Method> = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);

@@ -3,7 +3,7 @@ import type {
   DeploymentInput,
   Deployment,
   DetectInput,
-  Detection,
+  DetectResult,
   Environment,
   EnvironmentInput,
   EnvironmentPatch,
@@ -14,7 +14,7 @@ import type {
   Release,
   Variables,
   WebhookInfo,
-} from './types';
+} from '@devflow/contracts';
 
 const project = (id: string) => `/api/v1/projects/${encodeURIComponent(id)}`;
 const environment = (id: string) => `/api/v1/environments/${encodeURIComponent(id)}`;
@@ -22,7 +22,7 @@ const deployment = (id: string) => `/api/v1/deployments/${encodeURIComponent(id)
 
 /** Calls about projects: detection, records and their environments. */
 export const projectsApi = {
-  detect: (input: DetectInput) => api.post<Detection>('/api/v1/projects/detect', input),
+  detect: (input: DetectInput) => api.post<DetectResult>('/api/v1/projects/detect', input),
   list: (organizationId: string, cursor?: string, signal?: AbortSignal, limit?: number) =>
     api.get<Page<Project>>('/api/v1/projects', { query: { organizationId, cursor, limit }, signal }),
   get: (id: string, signal?: AbortSignal) => api.get<Project>(project(id), { signal }),

@@ -1,5 +1,5 @@
 import { api } from './client';
-import type { Certificate, CertificateOrder, CertificateUploadInput, Domain, DomainInput, Page } from './types';
+import type { Certificate, CertificateOrder, CertificateUploadInput, Domain, DomainInput, Page } from '@devflow/contracts';
 
 const domain = (id: string) => `/api/v1/domains/${encodeURIComponent(id)}`;
 

@@ -12,7 +12,7 @@ import type {
   SessionStart,
   SetupInput,
   TotpEnrolment,
-} from './types';
+} from '@devflow/contracts';
 
 /** Calls of the identity API: sign-in, the signed-in user, two-factor and API tokens. */
 export const identityApi = {

@@ -1,5 +1,5 @@
 import { api } from './client';
-import type { AuditEvent, AuditFilter, Invitation, Member, Page, Role } from './types';
+import type { AuditEvent, AuditFilter, Invitation, Member, Page, Role } from '@devflow/contracts';
 
 const org = (id: string) => `/api/v1/organizations/${encodeURIComponent(id)}`;
 

@@ -11,7 +11,7 @@ import type {
   ServerDetail,
   ServerInput,
   ServerPatch,
-} from './types';
+} from '@devflow/contracts';
 
 const server = (id: string) => `/api/v1/servers/${encodeURIComponent(id)}`;
 const run = (serverId: string, runId: string) => `${server(serverId)}/provisioning-runs/${encodeURIComponent(runId)}`;

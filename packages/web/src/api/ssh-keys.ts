@@ -1,5 +1,5 @@
 import { api } from './client';
-import type { Page, SshKey, SshKeyInput } from './types';
+import type { Page, SshKey, SshKeyInput } from '@devflow/contracts';
 
 /** Calls about the SSH keys DevFlow signs in to servers with (public parts only ever come back). */
 export const sshKeysApi = {

@@ -1,5 +1,5 @@
 import { useEffect, useId, useRef, type ReactNode } from 'react';
-import type { DeploymentStatus } from '../api/types';
+import type { DeploymentStatus } from '@devflow/contracts';
 
 const LABEL: Record<DeploymentStatus, string> = {
   queued: 'Queued',

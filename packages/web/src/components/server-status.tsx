@@ -1,4 +1,4 @@
-import type { ServerStatus } from '../api/types';
+import type { ServerStatus } from '@devflow/contracts';
 import { formatDateTime, formatRelative } from '../lib/format';
 
 const LABEL: Record<ServerStatus, string> = { new: 'New', online: 'Online', unreachable: 'Unreachable' };

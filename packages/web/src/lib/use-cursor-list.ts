@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState } from 'react';
 import { ApiError } from '../api/client';
-import type { Page } from '../api/types';
+import type { Page } from '@devflow/contracts';
 
 export interface CursorList<T> {
   items: T[];

@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { identityApi } from '../api/identity';
-import type { LoginInput } from '../api/types';
+import type { LoginInput } from '@devflow/contracts';
 import { ErrorAlert, Notice } from '../components/alert';
 import { AuthLayout } from '../components/auth-layout';
 import { TextField } from '../components/field';

@@ -1,6 +1,6 @@
 import { useRef, useState, type FormEvent } from 'react';
 import { identityApi } from '../api/identity';
-import type { SetupInput } from '../api/types';
+import type { SetupInput } from '@devflow/contracts';
 import { ErrorAlert } from '../components/alert';
 import { AuthLayout } from '../components/auth-layout';
 import { TextField } from '../components/field';

@@ -1,7 +1,7 @@
 import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
 import { ApiError, api } from '../api/client';
 import { identityApi } from '../api/identity';
-import type { Me, Membership, SessionStart } from '../api/types';
+import type { Me, Membership, SessionStart } from '@devflow/contracts';
 import { storage } from '../lib/storage';
 
 export type SessionState =

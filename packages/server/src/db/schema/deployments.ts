@@ -1,3 +1,4 @@
+import type { Strategy } from '@devflow/contracts';
 import type { Generated } from 'kysely';
 
 /** Row types: projects, environments, variables, deployments, their steps and logs, releases and webhook deliveries. */
@@ -29,7 +30,8 @@ export interface EnvironmentsTable {
   project_id: string;
   name: string;
   branch: string;
-  strategy: 'release' | 'docker';
+  /** A text column: a strategy added later needs no migration. */
+  strategy: Strategy;
   requires_approval: number;
   health_check_path: string;
   keep_releases: number;

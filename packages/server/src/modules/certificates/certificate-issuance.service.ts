@@ -6,9 +6,7 @@ import type { EventBus } from '../../events/event-bus.js';
 import type { JobQueue } from '../../jobs/job-queue.js';
 import { AppError } from '../../lib/errors.js';
 import type { Db } from '../../db/database.js';
-import type { DnsProviderService } from '../domains/dns-providers.service.js';
-import type { DomainRow, DomainSiteService } from '../domains/domain-sites.service.js';
-import { DOMAIN_JOBS } from '../domains/domains.service.js';
+import { type DnsProviderService, DOMAIN_JOBS, type DomainRow, type DomainSiteService } from '../domains/index.js';
 import type { AcmeAccounts } from './acme-accounts.js';
 import type { CertificateService } from './certificates.service.js';
 

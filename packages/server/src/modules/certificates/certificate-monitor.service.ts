@@ -7,7 +7,7 @@ import { nameCovers } from '../../core/domains/hostname.js';
 import type { Db } from '../../db/database.js';
 import type { EventBus } from '../../events/event-bus.js';
 import type { JobQueue } from '../../jobs/job-queue.js';
-import { DOMAIN_JOBS } from '../domains/domains.service.js';
+import { DOMAIN_JOBS } from '../domains/index.js';
 
 export interface MonitorOptions {
   /** Port of the TLS handshake (default 443). */

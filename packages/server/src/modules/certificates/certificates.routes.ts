@@ -1,4 +1,4 @@
-import { certificateListQuery, certificateSchema, certificateUploadBody, idParams, pageOf } from '@devflow/contracts';
+import { certificateListQuery, certificatePageSchema, certificateSchema, certificateUploadBody, idParams } from '@devflow/contracts';
 import type { HttpApp } from '../../http/app.js';
 import { presentCertificate, type CertificateService } from './certificates.service.js';
 
@@ -9,7 +9,7 @@ const tags = ['certificates'];
 export function registerCertificateRoutes(app: HttpApp, certificates: CertificateService): void {
   app.get('/api/v1/certificates', {
     config: { access: { action: 'certificate.read' } },
-    schema: { tags, summary: 'Certificates of the organizations the caller belongs to', querystring: certificateListQuery, response: { 200: pageOf(certificateSchema) } },
+    schema: { tags, summary: 'Certificates of the organizations the caller belongs to', querystring: certificateListQuery, response: { 200: certificatePageSchema } },
   }, async (req) => certificates.list(req.ctx, req.query));
 
   app.post('/api/v1/certificates', {

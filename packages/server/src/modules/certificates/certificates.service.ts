@@ -6,10 +6,9 @@ import type { CertificatesTable } from '../../db/schema.js';
 import { AppError, notFound } from '../../lib/errors.js';
 import { newId } from '../../lib/ids.js';
 import type { SecretBox } from '../../secrets/secret-box.js';
-import type { RequestContext } from '../identity/actor.js';
-import type { AuditLog } from '../identity/audit.service.js';
-import type { DomainService } from '../domains/domains.service.js';
-import { authorizeIn, visibleOrganizations } from '../ssh-keys/ssh-keys.service.js';
+import type { AuditLog, RequestContext } from '../identity/index.js';
+import type { DomainService } from '../domains/index.js';
+import { authorizeIn, visibleOrganizations } from '../ssh-keys/index.js';
 
 export type CertificateRow = Selectable<CertificatesTable>;
 

@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import type { Detection, EnvironmentSettings, Framework } from '@devflow/contracts';
+import type { Detection, EnvironmentSettings, Framework, Strategy } from '@devflow/contracts';
 import type { Logger } from 'pino';
 import { redactText } from '../../adapters/ssh/ssh-errors.js';
 import { interruptedStep, isTerminal } from '../../core/deploy/state-machine.js';
@@ -8,10 +8,9 @@ import type { EventBus } from '../../events/event-bus.js';
 import type { JobContext } from '../../jobs/job-registry.js';
 import type { JobQueue } from '../../jobs/job-queue.js';
 import { AppError } from '../../lib/errors.js';
-import { environmentHostname, type EnvironmentRow, type EnvironmentService } from '../environments/environments.service.js';
-import type { VariablesService } from '../environments/variables.service.js';
-import type { ProjectRow, ProjectService } from '../projects/projects.service.js';
-import type { ServerService } from '../servers/servers.service.js';
+import { environmentHostname, type EnvironmentRow, type EnvironmentService, type VariablesService } from '../environments/index.js';
+import type { ProjectRow, ProjectService } from '../projects/index.js';
+import type { ServerService } from '../servers/index.js';
 import { DeploymentLog, maskList } from './deployment-log.js';
 import { secretValues } from '../../core/deploy/log-mask.js';
 import type { DeploymentRow, DeploymentStore } from './deployment-store.js';
@@ -44,7 +43,7 @@ export interface RunnerDeps {
   servers: ServerService;
   queue: () => JobQueue;
   bus: EventBus;
-  strategies: Readonly<Record<string, DeployStrategy>>;
+  strategies: Readonly<Record<Strategy, DeployStrategy>>;
   logger: Logger;
 }
 
@@ -154,9 +153,7 @@ export class DeploymentRunner {
   }
 
   private strategyFor(env: EnvironmentRow): DeployStrategy {
-    const s = this.d.strategies[env.strategy];
-    if (!s) throw new AppError('unprocessable', 'environment.strategy_unavailable', `The ${env.strategy} strategy is not available.`);
-    return s;
+    return this.d.strategies[env.strategy];
   }
 
   /** What a strategy needs about an environment, loaded fresh (handlers re-read state). */

@@ -7,20 +7,12 @@ import { defineJob, type JobDefinition } from '../../jobs/job-registry.js';
 import type { JobQueue } from '../../jobs/job-queue.js';
 import type { Schedule } from '../../jobs/scheduler.js';
 import type { SecretBox } from '../../secrets/secret-box.js';
-import { registerEnvironmentRoutes } from '../environments/environments.routes.js';
-import { EnvironmentService } from '../environments/environments.service.js';
-import { VariablesService } from '../environments/variables.service.js';
-import { DeleteEnvironmentCommand } from '../environments/delete-environment.command.js';
-import { AuditLog } from '../identity/audit.service.js';
-import type { IdentityGuard } from '../identity/identity.guard.js';
-import { ProjectDetector } from '../projects/project-detector.js';
-import { registerProjectRoutes } from '../projects/projects.routes.js';
-import { ProjectService } from '../projects/projects.service.js';
-import { CloneProjectCommand, type CloneServices } from '../projects/clone-project.command.js';
-import { DeleteProjectCommand } from '../projects/delete-project.command.js';
+import type { Strategy } from '@devflow/contracts';
+import { DeleteEnvironmentCommand, EnvironmentService, registerEnvironmentRoutes, VariablesService } from '../environments/index.js';
+import { AuditLog, type IdentityGuard } from '../identity/index.js';
+import { CloneProjectCommand, DeleteProjectCommand, ProjectDetector, ProjectService, registerProjectRoutes, type CloneServices } from '../projects/index.js';
 import type { ServersModule } from '../servers/servers.module.js';
-import { registerWebhookRoutes } from '../webhooks/webhooks.routes.js';
-import { WebhookService } from '../webhooks/webhooks.service.js';
+import { registerWebhookRoutes, WebhookService } from '../webhooks/index.js';
 import { DEPLOY_JOB, DeploymentRunner, RECOVER_JOB } from './deployment-runner.js';
 import { DeploymentStore } from './deployment-store.js';
 import { DeploymentLogService } from './deployment-log.service.js';
@@ -74,7 +66,7 @@ export interface DeploymentsModule {
   readonly deployments: DeploymentService;
   readonly runner: DeploymentRunner;
   readonly webhooks: WebhookService;
-  readonly strategies: Readonly<Record<string, DeployStrategy>>;
+  readonly strategies: Readonly<Record<Strategy, DeployStrategy>>;
   readonly jobs: JobDefinition[];
   readonly schedules: Schedule[];
   /** Registers the routes and the resolvers of projects, environments and deployments. */
@@ -105,7 +97,7 @@ export function createDeploymentsModule(d: DeploymentsModuleDeps, o: Deployments
     allowLocalRepositories: allowLocal,
     lockWaitMs: o.lockWaitMs ?? 60_000,
   });
-  const strategies: Record<string, DeployStrategy> = { release };
+  const strategies: Record<Strategy, DeployStrategy> = { release };
   const runner = new DeploymentRunner({
     db: d.db,
     store,
@@ -118,7 +110,7 @@ export function createDeploymentsModule(d: DeploymentsModuleDeps, o: Deployments
     strategies,
     logger: d.logger.child({ component: 'deployments' }),
   });
-  const deployments = new DeploymentService(store, environments, d.queue, d.bus, d.audit, runner, strategies);
+  const deployments = new DeploymentService(store, environments, d.queue, d.bus, d.audit, runner);
   const webhooks = new WebhookService(d.db, environments, deployments, d.audit, clock);
 
   const deleteProject = new DeleteProjectCommand({ queue: d.queue, audit: d.audit, teardown });

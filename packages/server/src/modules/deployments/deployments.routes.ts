@@ -1,17 +1,17 @@
 import {
   deploymentCreateBody,
   deploymentListQuery,
+  deploymentPageSchema,
   deploymentRejectBody,
   deploymentSchema,
   environmentSchema,
   idParams,
+  lastEventIdHeaders,
   logQuery,
   maintenanceBody,
-  pageOf,
-  releaseSchema,
+  releasePageSchema,
   rollbackBody,
 } from '@devflow/contracts';
-import { z } from 'zod';
 import type { HttpApp } from '../../http/app.js';
 import { pipeEventStream, trackStreams, type SseMessage } from '../../http/sse.js';
 import type { DeploymentLogService, LogEvent } from './deployment-log.service.js';
@@ -44,7 +44,7 @@ export function registerDeploymentRoutes(app: HttpApp, d: DeploymentRouteDeps): 
 
   app.get('/api/v1/environments/:id/deployments', {
     config: { access: { action: 'deployment.read', resource: environment } },
-    schema: { tags, summary: 'Deployments of an environment, newest first', params: idParams, querystring: deploymentListQuery, response: { 200: pageOf(deploymentSchema) } },
+    schema: { tags, summary: 'Deployments of an environment, newest first', params: idParams, querystring: deploymentListQuery, response: { 200: deploymentPageSchema } },
   }, async (req) => d.deployments.list(req.params.id, req.query));
 
   app.post('/api/v1/environments/:id/deployments', {
@@ -64,7 +64,7 @@ export function registerDeploymentRoutes(app: HttpApp, d: DeploymentRouteDeps): 
       summary: 'Log lines as JSON lines ({seq, at, step, stream, line}); with Accept: text/event-stream, a live stream resuming after Last-Event-ID (= seq)',
       params: idParams,
       querystring: logQuery,
-      headers: z.object({ 'last-event-id': z.coerce.number().int().min(0).optional() }).loose(),
+      headers: lastEventIdHeaders,
     },
   }, async (req, reply) => {
     const id = req.params.id;
@@ -93,7 +93,7 @@ export function registerDeploymentRoutes(app: HttpApp, d: DeploymentRouteDeps): 
 
   app.get('/api/v1/environments/:id/releases', {
     config: { access: { action: 'deployment.read', resource: environment } },
-    schema: { tags, summary: 'Releases: commit, author, message, path, config hash, status', params: idParams, response: { 200: pageOf(releaseSchema) } },
+    schema: { tags, summary: 'Releases: commit, author, message, path, config hash, status', params: idParams, response: { 200: releasePageSchema } },
   }, async (req) => ({ data: await d.deployments.releases(req.params.id), nextCursor: null }));
 
   app.post('/api/v1/environments/:id/rollback', {

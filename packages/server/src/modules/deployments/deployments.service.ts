@@ -3,15 +3,13 @@ import { stepsFor } from '../../core/deploy/plan.js';
 import { isTerminal } from '../../core/deploy/state-machine.js';
 import type { EventBus } from '../../events/event-bus.js';
 import type { JobQueue } from '../../jobs/job-queue.js';
-import { AppError, conflict, notFound } from '../../lib/errors.js';
+import { conflict, notFound } from '../../lib/errors.js';
 import { newId } from '../../lib/ids.js';
-import type { RequestContext } from '../identity/actor.js';
-import type { AuditEntry, AuditLog } from '../identity/audit.service.js';
-import type { EnvironmentRow, EnvironmentService } from '../environments/environments.service.js';
+import type { AuditEntry, AuditLog, RequestContext } from '../identity/index.js';
+import type { EnvironmentRow, EnvironmentService } from '../environments/index.js';
 import type { DeploymentRunner } from './deployment-runner.js';
 import { DEPLOY_JOB } from './deployment-runner.js';
 import { presentRelease, type DeploymentRow, type DeploymentStore } from './deployment-store.js';
-import type { DeployStrategy } from './strategy.js';
 
 export interface CreateDeploymentInput {
   ref?: string | undefined;
@@ -68,7 +66,6 @@ export class DeploymentService {
     private readonly bus: EventBus,
     private readonly audit: AuditLog,
     private readonly runner: DeploymentRunner,
-    private readonly strategies: Readonly<Record<string, DeployStrategy>>,
   ) {}
 
   private actorName(ctx: RequestContext): string {
@@ -83,7 +80,6 @@ export class DeploymentService {
   /** Creates a deployment of the environment's branch (or `ref`); it waits for approval when the environment requires it. */
   async create(ctx: RequestContext, environmentId: string, input: CreateDeploymentInput, trigger: string, auditActor?: AuditEntry['actor']) {
     const env = await this.environments.get(environmentId);
-    if (!this.strategies[env.strategy]) throw new AppError('unprocessable', 'environment.strategy_unavailable', `The ${env.strategy} strategy is not available yet.`);
     const serverIds = await this.environments.serverIds(env.id);
     if (!serverIds.length) throw conflict('deployment.no_servers', 'The environment has no servers: add one (PATCH serverIds) before deploying.');
     const settings = JSON.parse(env.settings || '{}') as EnvironmentSettings;

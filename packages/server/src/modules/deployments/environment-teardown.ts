@@ -8,7 +8,7 @@ import type { Kysely, Transaction } from 'kysely';
 import type { Db } from '../../db/database.js';
 import type { Database } from '../../db/schema.js';
 import type { JobQueue } from '../../jobs/job-queue.js';
-import type { ServerService } from '../servers/servers.service.js';
+import type { ServerService } from '../servers/index.js';
 
 export const TEARDOWN_JOB = 'environments.teardown';
 

@@ -32,7 +32,7 @@ import {
 import type { PlannedCommand } from '../../core/deploy/templates.js';
 import { AppError } from '../../lib/errors.js';
 import { newId } from '../../lib/ids.js';
-import { allowedProtocols } from '../projects/repository-url.js';
+import { allowedProtocols } from '../projects/index.js';
 import type { ReleaseRow } from './deployment-store.js';
 import { lockAll, unlockAll, type RunState } from './release-lock.js';
 import { ReleaseSite } from './release-site.js';

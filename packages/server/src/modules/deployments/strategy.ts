@@ -2,13 +2,14 @@
  * The port between the deployment runner and a way of shipping code. The
  * runner owns the state machine (status, steps, timings, logs, cancel,
  * recovery bookkeeping); a strategy does the work on the servers. `release`
- * (directories + symlink switch behind nginx) is the first implementation;
- * a `docker` strategy implements the same interface.
+ * (directories + symlink switch behind nginx) is the only implementation so
+ * far; another way (docker, swarm) joins the contract's `strategySchema` and
+ * implements the same interface.
  */
-import type { Detection, EnvironmentSettings, Framework } from '@devflow/contracts';
+import type { Detection, EnvironmentSettings, Framework, Strategy } from '@devflow/contracts';
 import type { SshTarget } from '../../adapters/ssh/ssh-executor.js';
-import type { EnvironmentRow } from '../environments/environments.service.js';
-import type { ProjectRow } from '../projects/projects.service.js';
+import type { EnvironmentRow } from '../environments/index.js';
+import type { ProjectRow } from '../projects/index.js';
 import type { DeploymentLog } from './deployment-log.js';
 import type { DeploymentRow, ReleaseRow } from './deployment-store.js';
 
@@ -88,9 +89,9 @@ export interface DeployContext extends EnvironmentContext {
   record: DeployRecorder;
 }
 
-/** Shipping code to servers, one implementation per way (release, docker). */
+/** Shipping code to servers, one implementation per way (the contract's `Strategy`). */
 export interface DeployStrategy {
-  readonly name: 'release' | 'docker';
+  readonly name: Strategy;
   /** Deploys the deployment's ref; resolves with the release that serves afterwards. */
   deploy(ctx: DeployContext): Promise<{ releaseId: string }>;
   /** Re-activates a kept release as it was (no rebuild). */

@@ -8,7 +8,7 @@ import type { Db } from '../../db/database.js';
 import type { DomainsTable } from '../../db/schema.js';
 import { AppError } from '../../lib/errors.js';
 import type { SecretBox } from '../../secrets/secret-box.js';
-import type { ServerService } from '../servers/servers.service.js';
+import type { ServerService } from '../servers/index.js';
 import type { EnvironmentAppResolver } from './environment-app.js';
 
 export type DomainRow = Selectable<DomainsTable>;

@@ -1,15 +1,16 @@
 import {
   certificateOrderResponse,
   dnsProviderCreateBody,
+  dnsProviderPageSchema,
   dnsProviderSchema,
   domainCreateBody,
+  domainPageSchema,
   domainSchema,
   domainVerifyBody,
   idParams,
+  noContent,
   orgDnsProviderParams,
-  pageOf,
 } from '@devflow/contracts';
-import { z } from 'zod';
 import type { HttpApp } from '../../http/app.js';
 import type { DnsProviderService } from './dns-providers.service.js';
 import { presentDomain, type DomainService } from './domains.service.js';
@@ -28,7 +29,7 @@ const tags = ['domains'];
 export function registerDomainRoutes(app: HttpApp, d: DomainRouteDeps): void {
   app.get('/api/v1/environments/:id/domains', {
     config: { access: { action: 'domain.read', resource: environment } },
-    schema: { tags, params: idParams, response: { 200: pageOf(domainSchema) } },
+    schema: { tags, params: idParams, response: { 200: domainPageSchema } },
   }, async (req) => ({ data: await d.domains.list(req.params.id), nextCursor: null }));
 
   app.post('/api/v1/environments/:id/domains', {
@@ -49,7 +50,7 @@ export function registerDomainRoutes(app: HttpApp, d: DomainRouteDeps): void {
 
   app.delete('/api/v1/domains/:id', {
     config: { access: { action: 'domain.write', resource: domain } },
-    schema: { tags, summary: 'Delete a domain; its nginx files and certificates leave the servers in the background', params: idParams, response: { 204: z.null() } },
+    schema: { tags, summary: 'Delete a domain; its nginx files and certificates leave the servers in the background', params: idParams, response: { 204: noContent } },
   }, async (req, reply) => {
     await d.domains.delete(req.ctx, req.params.id);
     return reply.code(204).send(null);
@@ -78,7 +79,7 @@ export function registerDomainRoutes(app: HttpApp, d: DomainRouteDeps): void {
 
   app.get('/api/v1/organizations/:id/dns-providers', {
     config: { access: { action: 'domain.read', resource: organization } },
-    schema: { tags, summary: 'DNS providers that answer DNS-01 challenges (credentials never shown)', params: idParams, response: { 200: pageOf(dnsProviderSchema) } },
+    schema: { tags, summary: 'DNS providers that answer DNS-01 challenges (credentials never shown)', params: idParams, response: { 200: dnsProviderPageSchema } },
   }, async (req) => ({ data: await d.dnsProviders.list(req.params.id), nextCursor: null }));
 
   app.post('/api/v1/organizations/:id/dns-providers', {
@@ -88,7 +89,7 @@ export function registerDomainRoutes(app: HttpApp, d: DomainRouteDeps): void {
 
   app.delete('/api/v1/organizations/:id/dns-providers/:providerId', {
     config: { access: { action: 'organization.update', resource: organization } },
-    schema: { tags, params: orgDnsProviderParams, response: { 204: z.null() } },
+    schema: { tags, params: orgDnsProviderParams, response: { 204: noContent } },
   }, async (req, reply) => {
     await d.dnsProviders.delete(req.ctx, req.params.id, req.params.providerId);
     return reply.code(204).send(null);

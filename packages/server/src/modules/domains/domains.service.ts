@@ -9,8 +9,7 @@ import type { Db } from '../../db/database.js';
 import type { JobQueue } from '../../jobs/job-queue.js';
 import { AppError, conflict, notFound } from '../../lib/errors.js';
 import { newId } from '../../lib/ids.js';
-import type { RequestContext } from '../identity/actor.js';
-import type { AuditLog } from '../identity/audit.service.js';
+import type { AuditLog, RequestContext } from '../identity/index.js';
 import type { DomainRow, DomainSiteService } from './domain-sites.service.js';
 import type { DomainVerifier } from './domain-verifier.js';
 

@@ -1,14 +1,14 @@
 import {
   environmentCreateBody,
+  environmentPageSchema,
   environmentSchema,
   environmentUpdateBody,
   idParams,
-  pageOf,
+  noContent,
   variablesBody,
   variablesResponse,
   webhookInfoResponse,
 } from '@devflow/contracts';
-import { z } from 'zod';
 import type { HttpApp } from '../../http/app.js';
 import type { DeleteEnvironmentCommand } from './delete-environment.command.js';
 import type { EnvironmentService } from './environments.service.js';
@@ -28,7 +28,7 @@ const tags = ['environments'];
 export function registerEnvironmentRoutes(app: HttpApp, d: EnvironmentRouteDeps): void {
   app.get('/api/v1/projects/:id/environments', {
     config: { access: { action: 'environment.read', resource: project } },
-    schema: { tags, params: idParams, response: { 200: pageOf(environmentSchema) } },
+    schema: { tags, params: idParams, response: { 200: environmentPageSchema } },
   }, async (req) => ({ data: await d.environments.list(req.params.id), nextCursor: null }));
 
   app.post('/api/v1/projects/:id/environments', {
@@ -52,7 +52,7 @@ export function registerEnvironmentRoutes(app: HttpApp, d: EnvironmentRouteDeps)
       tags,
       summary: 'Delete the environment; a job then takes its nginx site, preview listener, PHP-FPM pool and domains off its servers (its directory with releases and shared files stays)',
       params: idParams,
-      response: { 204: z.null() },
+      response: { 204: noContent },
     },
   }, async (req, reply) => {
     await d.deleteEnvironment.execute(req.ctx, req.params.id);

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { ResourceScope } from '../../core/policy.js';
-import type { Detection, EnvironmentSettings } from '@devflow/contracts';
+import type { Detection, EnvironmentSettings, Strategy } from '@devflow/contracts';
 import type { Selectable } from 'kysely';
 import { transact, type Db } from '../../db/database.js';
 import type { EnvironmentsTable } from '../../db/schema.js';
@@ -9,9 +9,8 @@ import { genericUrlToken } from '../../core/webhooks/signatures.js';
 import { AppError, conflict, notFound } from '../../lib/errors.js';
 import { newId } from '../../lib/ids.js';
 import type { SecretBox } from '../../secrets/secret-box.js';
-import type { RequestContext } from '../identity/actor.js';
-import type { AuditLog } from '../identity/audit.service.js';
-import type { ProjectRow } from '../projects/projects.service.js';
+import type { AuditLog, RequestContext } from '../identity/index.js';
+import type { ProjectRow } from '../projects/index.js';
 
 export type EnvironmentRow = Selectable<EnvironmentsTable>;
 
@@ -27,7 +26,7 @@ export interface EnvironmentInput {
   branch: string;
   serverIds: string[];
   requiresApproval: boolean;
-  strategy: 'release' | 'docker';
+  strategy: Strategy;
   healthCheckPath?: string | undefined;
   keepReleases: number;
   settings: EnvironmentSettings;
@@ -121,17 +120,8 @@ export class EnvironmentService {
     }
   }
 
-  private checkStrategy(strategy: string): void {
-    if (strategy !== 'release') {
-      throw new AppError('unprocessable', 'environment.strategy_unavailable', 'The docker strategy is not available yet: use the release strategy (PHP releases behind nginx).', {
-        fields: [{ field: 'body.strategy', message: 'not available yet' }],
-      });
-    }
-  }
-
   async create(ctx: RequestContext, projectId: string, input: EnvironmentInput) {
     const project = await this.project(projectId);
-    this.checkStrategy(input.strategy);
     const serverIds = [...new Set(input.serverIds)];
     await this.checkServers(project.organization_id, serverIds);
     const detection = project.detection ? (JSON.parse(project.detection) as Detection) : null;

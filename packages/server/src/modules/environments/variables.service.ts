@@ -2,8 +2,7 @@ import { decide } from '../../core/policy.js';
 import { transact, type Db } from '../../db/database.js';
 import { newId } from '../../lib/ids.js';
 import type { SecretBox } from '../../secrets/secret-box.js';
-import type { RequestContext } from '../identity/actor.js';
-import type { AuditLog } from '../identity/audit.service.js';
+import type { AuditLog, RequestContext } from '../identity/index.js';
 import type { EnvironmentService } from './environments.service.js';
 
 /**

@@ -1,7 +1,7 @@
 import { eventSubject, type EventSubjectType } from '../../core/event-visibility.js';
 import { decide, type ResourceScope } from '../../core/policy.js';
 import type { DevflowEvent } from '../../events/event-bus.js';
-import type { Actor } from '../identity/actor.js';
+import type { Actor } from '../identity/index.js';
 
 /** What the event stream needs from identity: where a resource lives, and whether an actor still holds. */
 export interface StreamIdentity {

@@ -1,9 +1,9 @@
-import { z } from 'zod';
+import { eventStreamQuery, lastEventIdHeaders } from '@devflow/contracts';
 import type { DevflowEvent, EventBus } from '../../events/event-bus.js';
 import type { HttpApp } from '../../http/app.js';
 import { openEventStream } from '../../http/sse.js';
 import { AppError } from '../../lib/errors.js';
-import type { Actor } from '../identity/actor.js';
+import type { Actor } from '../identity/index.js';
 import type { EventAccess } from './event-access.js';
 
 export interface EventsRouteDeps {
@@ -46,8 +46,8 @@ export function registerEventRoutes(app: HttpApp, deps: EventsRouteDeps): void {
       schema: {
         tags: ['events'],
         summary: 'Live event stream (text/event-stream) of what the caller may read; resumes from the Last-Event-ID header',
-        querystring: z.object({ lastEventId: z.coerce.number().int().min(0).optional() }),
-        headers: z.object({ 'last-event-id': z.coerce.number().int().min(0).optional() }).loose(),
+        querystring: eventStreamQuery,
+        headers: lastEventIdHeaders,
       },
     },
     async (req, reply) => {

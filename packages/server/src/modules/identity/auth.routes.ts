@@ -1,16 +1,18 @@
 import {
   changePasswordBody,
   invitationAcceptBody,
+  invitationAcceptedResponse,
   loginBody,
   meResponse,
+  noContent as noContentSchema,
   sessionResponse,
   setupBody,
+  setupStatusResponse,
   totpBeginResponse,
   totpConfirmBody,
   totpConfirmResponse,
   totpDisableBody,
 } from '@devflow/contracts';
-import { z } from 'zod';
 import type { HttpApp } from '../../http/app.js';
 import { AppError } from '../../lib/errors.js';
 import { presentUser, type AuthService } from './auth.service.js';
@@ -28,7 +30,7 @@ export interface AuthRouteDeps {
   loginPerMinute: number;
 }
 
-const noContent = { 204: z.null().describe('Done') };
+const noContent = { 204: noContentSchema };
 
 /** Setup, sign-in, sign-out, the caller's own account and two-factor enrolment. */
 export function registerAuthRoutes(app: HttpApp, d: AuthRouteDeps): void {
@@ -36,7 +38,7 @@ export function registerAuthRoutes(app: HttpApp, d: AuthRouteDeps): void {
 
   app.get('/api/v1/auth/setup', {
     config: { access: 'public' },
-    schema: { tags: ['auth'], summary: 'Whether first-run setup is still open (no user exists yet)', response: { 200: z.object({ required: z.boolean() }) } },
+    schema: { tags: ['auth'], summary: 'Whether first-run setup is still open (no user exists yet)', response: { 200: setupStatusResponse } },
   }, async () => ({ required: await d.auth.setupRequired() }));
 
   app.post('/api/v1/auth/setup', {
@@ -69,7 +71,7 @@ export function registerAuthRoutes(app: HttpApp, d: AuthRouteDeps): void {
 
   app.post('/api/v1/invitations/accept', {
     config: { access: 'public', rateLimit: ipLimit },
-    schema: { tags: ['organizations'], summary: 'Accept an invitation (signed in, or creating an account)', body: invitationAcceptBody, response: { 200: z.object({ organizationId: z.string(), userId: z.string(), createdAccount: z.boolean() }) } },
+    schema: { tags: ['organizations'], summary: 'Accept an invitation (signed in, or creating an account)', body: invitationAcceptBody, response: { 200: invitationAcceptedResponse } },
   }, async (req) => {
     const r = await d.organizations.acceptInvitation(req.ctx, req.body);
     return { organizationId: r.organizationId, userId: r.user.id, createdAccount: r.created };

@@ -1,22 +1,24 @@
 import {
-  auditEventSchema,
+  auditEventPageSchema,
   auditQuery,
   idParams,
   invitationCreateBody,
+  invitationPageSchema,
   invitationSchema,
   memberAddBody,
+  memberPageSchema,
   memberParams,
   memberSchema,
   memberUpdateBody,
+  noContent,
   organizationCreateBody,
+  organizationPageSchema,
   organizationSchema,
   organizationUpdateBody,
-  pageOf,
   tokenCreateBody,
   tokenCreatedResponse,
-  tokenSchema,
+  tokenPageSchema,
 } from '@devflow/contracts';
-import { z } from 'zod';
 import type { HttpApp } from '../../http/app.js';
 import { AppError, notFound } from '../../lib/errors.js';
 import { auditableOrganizations, presentAuditEvent, type AuditLog } from './audit.service.js';
@@ -35,7 +37,7 @@ const orgResource = { type: 'organization', in: 'params', key: 'id' } as const;
 export function registerOrganizationRoutes(app: HttpApp, d: OrganizationRouteDeps): void {
   app.get('/api/v1/organizations', {
     config: { access: 'authenticated' },
-    schema: { tags: ['organizations'], summary: 'Organizations the caller belongs to', response: { 200: pageOf(organizationSchema) } },
+    schema: { tags: ['organizations'], summary: 'Organizations the caller belongs to', response: { 200: organizationPageSchema } },
   }, async (req) => ({ data: await d.organizations.listMine(req.ctx), nextCursor: null }));
 
   app.post('/api/v1/organizations', {
@@ -55,7 +57,7 @@ export function registerOrganizationRoutes(app: HttpApp, d: OrganizationRouteDep
 
   app.get('/api/v1/organizations/:id/members', {
     config: { access: { action: 'member.read', resource: orgResource } },
-    schema: { tags: ['organizations'], params: idParams, response: { 200: pageOf(memberSchema) } },
+    schema: { tags: ['organizations'], params: idParams, response: { 200: memberPageSchema } },
   }, async (req) => ({ data: await d.organizations.listMembers(req.params.id), nextCursor: null }));
 
   app.post('/api/v1/organizations/:id/members', {
@@ -70,7 +72,7 @@ export function registerOrganizationRoutes(app: HttpApp, d: OrganizationRouteDep
 
   app.delete('/api/v1/organizations/:id/members/:userId', {
     config: { access: { action: 'member.manage', resource: orgResource } },
-    schema: { tags: ['organizations'], params: memberParams, response: { 204: z.null() } },
+    schema: { tags: ['organizations'], params: memberParams, response: { 204: noContent } },
   }, async (req, reply) => {
     await d.organizations.removeMember(req.ctx, req.params.id, req.params.userId);
     return reply.code(204).send(null);
@@ -78,7 +80,7 @@ export function registerOrganizationRoutes(app: HttpApp, d: OrganizationRouteDep
 
   app.get('/api/v1/organizations/:id/invitations', {
     config: { access: { action: 'member.manage', resource: orgResource } },
-    schema: { tags: ['organizations'], params: idParams, response: { 200: pageOf(invitationSchema) } },
+    schema: { tags: ['organizations'], params: idParams, response: { 200: invitationPageSchema } },
   }, async (req) => ({ data: await d.organizations.listInvitations(req.params.id), nextCursor: null }));
 
   app.post('/api/v1/organizations/:id/invitations', {
@@ -88,7 +90,7 @@ export function registerOrganizationRoutes(app: HttpApp, d: OrganizationRouteDep
 
   app.get('/api/v1/tokens', {
     config: { access: 'authenticated' },
-    schema: { tags: ['tokens'], summary: "The caller's API tokens", response: { 200: pageOf(tokenSchema) } },
+    schema: { tags: ['tokens'], summary: "The caller's API tokens", response: { 200: tokenPageSchema } },
   }, async (req) => ({ data: (await d.tokens.list(req.ctx)).map(presentToken), nextCursor: null }));
 
   app.post('/api/v1/tokens', {
@@ -101,7 +103,7 @@ export function registerOrganizationRoutes(app: HttpApp, d: OrganizationRouteDep
 
   app.delete('/api/v1/tokens/:id', {
     config: { access: 'authenticated' },
-    schema: { tags: ['tokens'], params: idParams, response: { 204: z.null() } },
+    schema: { tags: ['tokens'], params: idParams, response: { 204: noContent } },
   }, async (req, reply) => {
     await d.tokens.revoke(req.ctx, req.params.id);
     return reply.code(204).send(null);
@@ -109,7 +111,7 @@ export function registerOrganizationRoutes(app: HttpApp, d: OrganizationRouteDep
 
   app.get('/api/v1/audit-events', {
     config: { access: { action: 'audit.read' } },
-    schema: { tags: ['audit'], summary: 'Audit log of organizations the caller administers', querystring: auditQuery, response: { 200: pageOf(auditEventSchema) } },
+    schema: { tags: ['audit'], summary: 'Audit log of organizations the caller administers', querystring: auditQuery, response: { 200: auditEventPageSchema } },
   }, async (req) => {
     const actor = req.actor;
     if (!actor) throw new AppError('unauthenticated', 'auth.required', 'Sign in first.');

@@ -1,8 +1,7 @@
 import type { EnvironmentSettings } from '@devflow/contracts';
 import { withinTransaction, type Db } from '../../db/database.js';
-import type { EnvironmentService } from '../environments/environments.service.js';
-import type { VariablesService } from '../environments/variables.service.js';
-import type { RequestContext } from '../identity/actor.js';
+import type { EnvironmentService, VariablesService } from '../environments/index.js';
+import type { RequestContext } from '../identity/index.js';
 import { presentProject, type ProjectService } from './projects.service.js';
 
 /** The services a clone writes through, built over the database it is given. */

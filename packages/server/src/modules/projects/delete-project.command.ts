@@ -1,8 +1,7 @@
 import { notFound } from '../../lib/errors.js';
 import type { JobQueue } from '../../jobs/job-queue.js';
-import type { EnvironmentTeardown } from '../deployments/environment-teardown.js';
-import type { RequestContext } from '../identity/actor.js';
-import type { AuditLog } from '../identity/audit.service.js';
+import type { EnvironmentTeardown } from '../deployments/index.js';
+import type { AuditLog, RequestContext } from '../identity/index.js';
 
 export interface DeleteProjectDeps {
   queue: () => JobQueue;

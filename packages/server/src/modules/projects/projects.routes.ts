@@ -2,15 +2,15 @@ import {
   detectBody,
   detectResponse,
   idParams,
-  pageOf,
+  noContent,
   projectCloneBody,
   projectCreateBody,
   projectCreatedResponse,
   projectListQuery,
+  projectPageSchema,
   projectSchema,
   projectUpdateBody,
 } from '@devflow/contracts';
-import { z } from 'zod';
 import type { HttpApp } from '../../http/app.js';
 import type { CloneProjectCommand } from './clone-project.command.js';
 import type { DeleteProjectCommand } from './delete-project.command.js';
@@ -34,7 +34,7 @@ export function registerProjectRoutes(app: HttpApp, d: ProjectRouteDeps): void {
 
   app.get('/api/v1/projects', {
     config: { access: { action: 'project.read' } },
-    schema: { tags, summary: "Projects the caller may see", querystring: projectListQuery, response: { 200: pageOf(projectSchema) } },
+    schema: { tags, summary: "Projects the caller may see", querystring: projectListQuery, response: { 200: projectPageSchema } },
   }, async (req) => d.projects.list(req.ctx, req.query));
 
   app.post('/api/v1/projects', {
@@ -64,7 +64,7 @@ export function registerProjectRoutes(app: HttpApp, d: ProjectRouteDeps): void {
       tags,
       summary: "Delete the project, its environments, variables, deployments and releases; a job takes the environments' sites and pools off the servers (their directories stay)",
       params: idParams,
-      response: { 204: z.null() },
+      response: { 204: noContent },
     },
   }, async (req, reply) => {
     await d.deleteProject.execute(req.ctx, req.params.id);

@@ -8,8 +8,7 @@ import type { ProjectsTable } from '../../db/schema.js';
 import { AppError, conflict, notFound } from '../../lib/errors.js';
 import { newId } from '../../lib/ids.js';
 import type { SecretBox } from '../../secrets/secret-box.js';
-import type { RequestContext } from '../identity/actor.js';
-import type { AuditLog } from '../identity/audit.service.js';
+import type { AuditLog, RequestContext } from '../identity/index.js';
 import type { ProjectDetector } from './project-detector.js';
 import { checkRepositoryUrl } from './repository-url.js';
 

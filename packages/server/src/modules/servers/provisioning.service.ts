@@ -7,8 +7,7 @@ import type { SshExecutor, SshTarget } from '../../adapters/ssh/ssh-executor.js'
 import { CommandFailedError, SshError } from '../../adapters/ssh/ssh-errors.js';
 import { AppError, conflict, notFound } from '../../lib/errors.js';
 import { newId } from '../../lib/ids.js';
-import type { RequestContext } from '../identity/actor.js';
-import type { AuditLog } from '../identity/audit.service.js';
+import type { AuditLog, RequestContext } from '../identity/index.js';
 import { ProvisionLog } from './provision-log.js';
 import { PROVISION_STEPS, type StepContext } from './provisioning.steps.js';
 import { serverProblem, type ServerService } from './servers.service.js';

@@ -1,3 +1,4 @@
+import type { ProvisionStepName } from '@devflow/contracts';
 import type { OsInfo } from '../../core/server-facts.js';
 import type { ExecOptions, ExecResult } from '../../adapters/ssh/ssh-executor.js';
 
@@ -24,7 +25,8 @@ export interface StepContext {
 
 /** One idempotent provisioning step: it checks first and changes only what is missing. */
 export interface ProvisionStep {
-  name: string;
+  /** One of the contract's `provisionStepNames`, which clients show in this order. */
+  name: ProvisionStepName;
   run(ctx: StepContext): Promise<StepOutcome>;
 }
 
@@ -156,7 +158,7 @@ const phpFpm: ProvisionStep = {
   },
 };
 
-function commandStep(name: string, command: string, packages: string[]): ProvisionStep {
+function commandStep(name: ProvisionStepName, command: string, packages: string[]): ProvisionStep {
   return {
     name,
     async run(ctx) {

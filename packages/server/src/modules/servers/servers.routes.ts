@@ -3,23 +3,25 @@ import {
   idParams,
   metricsQuery,
   metricsResponse,
-  pageOf,
+  noContent,
   provisionAcceptedResponse,
   provisionBody,
-  provisionLogLineSchema,
+  provisionLogPageSchema,
   provisionLogQuery,
+  provisionRunPageSchema,
   provisionRunParams,
   provisionRunSchema,
   serverCreateBody,
+  serverDetailSchema,
   serverListQuery,
+  serverPageSchema,
   serverSchema,
   serverUpdateBody,
 } from '@devflow/contracts';
-import { z } from 'zod';
 import type { HttpApp } from '../../http/app.js';
 import type { MetricsService } from './metrics.service.js';
 import type { ProvisioningService } from './provisioning.service.js';
-import { authorizeIn } from '../ssh-keys/ssh-keys.service.js';
+import { authorizeIn } from '../ssh-keys/index.js';
 import { presentServer, type ServerService } from './servers.service.js';
 
 export interface ServerRouteDeps {
@@ -35,7 +37,7 @@ const tags = ['servers'];
 export function registerServerRoutes(app: HttpApp, d: ServerRouteDeps): void {
   app.get('/api/v1/servers', {
     config: { access: { action: 'server.read' } },
-    schema: { tags, summary: "Servers of the caller's organizations", querystring: serverListQuery, response: { 200: pageOf(serverSchema) } },
+    schema: { tags, summary: "Servers of the caller's organizations", querystring: serverListQuery, response: { 200: serverPageSchema } },
   }, async (req) => d.servers.list(req.ctx, req.query));
 
   app.post('/api/v1/servers', {
@@ -49,7 +51,7 @@ export function registerServerRoutes(app: HttpApp, d: ServerRouteDeps): void {
 
   app.get('/api/v1/servers/:id', {
     config: { access: { action: 'server.read', resource: server } },
-    schema: { tags, params: idParams, response: { 200: serverSchema.extend({ latestProvisionRun: provisionRunSchema.nullable() }) } },
+    schema: { tags, params: idParams, response: { 200: serverDetailSchema } },
   }, async (req) => {
     const [latest] = await d.provisioning.listRuns(req.params.id, 1);
     return { ...presentServer(await d.servers.get(req.params.id)), latestProvisionRun: latest ?? null };
@@ -62,7 +64,7 @@ export function registerServerRoutes(app: HttpApp, d: ServerRouteDeps): void {
 
   app.delete('/api/v1/servers/:id', {
     config: { access: { action: 'server.write', resource: server } },
-    schema: { tags, params: idParams, response: { 204: z.null() } },
+    schema: { tags, params: idParams, response: { 204: noContent } },
   }, async (req, reply) => {
     await d.servers.delete(req.ctx, req.params.id);
     d.metrics.forget(req.params.id);
@@ -91,7 +93,7 @@ export function registerServerRoutes(app: HttpApp, d: ServerRouteDeps): void {
 
   app.get('/api/v1/servers/:id/provisioning-runs', {
     config: { access: { action: 'server.read', resource: server } },
-    schema: { tags, summary: 'Recent provisioning runs, newest first', params: idParams, response: { 200: pageOf(provisionRunSchema) } },
+    schema: { tags, summary: 'Recent provisioning runs, newest first', params: idParams, response: { 200: provisionRunPageSchema } },
   }, async (req) => ({ data: await d.provisioning.listRuns(req.params.id), nextCursor: null }));
 
   app.get('/api/v1/servers/:id/provisioning-runs/:runId', {
@@ -106,7 +108,7 @@ export function registerServerRoutes(app: HttpApp, d: ServerRouteDeps): void {
       summary: 'Log lines after `after` (live lines also arrive as server.provision.log events)',
       params: provisionRunParams,
       querystring: provisionLogQuery,
-      response: { 200: z.object({ data: z.array(provisionLogLineSchema), nextAfter: z.number().int() }) },
+      response: { 200: provisionLogPageSchema },
     },
   }, async (req) => {
     const lines = await d.provisioning.logs(req.params.id, req.params.runId, req.query.after, req.query.limit);

@@ -6,9 +6,8 @@ import type { SshExecutor, SshTarget } from '../../adapters/ssh/ssh-executor.js'
 import { HostKeyMismatchError, SshError } from '../../adapters/ssh/ssh-errors.js';
 import { AppError, conflict, notFound } from '../../lib/errors.js';
 import { newId } from '../../lib/ids.js';
-import type { RequestContext } from '../identity/actor.js';
-import type { AuditLog } from '../identity/audit.service.js';
-import { visibleOrganizations, type SshKeyService } from '../ssh-keys/ssh-keys.service.js';
+import type { AuditLog, RequestContext } from '../identity/index.js';
+import { type SshKeyService, visibleOrganizations } from '../ssh-keys/index.js';
 import { FACTS_SCRIPT, scriptArgv } from './server-scripts.js';
 
 export type ServerRow = Selectable<ServersTable>;

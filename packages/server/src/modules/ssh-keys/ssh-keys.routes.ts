@@ -1,5 +1,4 @@
-import { idParams, pageOf, sshKeyCreateBody, sshKeyListQuery, sshKeySchema } from '@devflow/contracts';
-import { z } from 'zod';
+import { idParams, noContent, sshKeyCreateBody, sshKeyListQuery, sshKeyPageSchema, sshKeySchema } from '@devflow/contracts';
 import type { HttpApp } from '../../http/app.js';
 import { authorizeIn, presentSshKey, type SshKeyService } from './ssh-keys.service.js';
 
@@ -9,7 +8,7 @@ const keyResource = { type: 'ssh_key', in: 'params', key: 'id' } as const;
 export function registerSshKeyRoutes(app: HttpApp, keys: SshKeyService): void {
   app.get('/api/v1/ssh-keys', {
     config: { access: { action: 'ssh_key.read' } },
-    schema: { tags: ['ssh-keys'], summary: "SSH keys of the caller's organizations", querystring: sshKeyListQuery, response: { 200: pageOf(sshKeySchema) } },
+    schema: { tags: ['ssh-keys'], summary: "SSH keys of the caller's organizations", querystring: sshKeyListQuery, response: { 200: sshKeyPageSchema } },
   }, async (req) => keys.list(req.ctx, req.query));
 
   app.post('/api/v1/ssh-keys', {
@@ -33,7 +32,7 @@ export function registerSshKeyRoutes(app: HttpApp, keys: SshKeyService): void {
 
   app.delete('/api/v1/ssh-keys/:id', {
     config: { access: { action: 'ssh_key.write', resource: keyResource } },
-    schema: { tags: ['ssh-keys'], summary: 'Delete a key no server uses', params: idParams, response: { 204: z.null() } },
+    schema: { tags: ['ssh-keys'], summary: 'Delete a key no server uses', params: idParams, response: { 204: noContent } },
   }, async (req, reply) => {
     await keys.delete(req.ctx, req.params.id);
     return reply.code(204).send(null);

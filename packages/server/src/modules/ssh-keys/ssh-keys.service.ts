@@ -6,8 +6,7 @@ import { generateEd25519, importPrivateKey } from '../../adapters/ssh/key-materi
 import { AppError, conflict, notFound } from '../../lib/errors.js';
 import { newId } from '../../lib/ids.js';
 import type { SecretBox } from '../../secrets/secret-box.js';
-import type { RequestContext } from '../identity/actor.js';
-import type { AuditLog } from '../identity/audit.service.js';
+import type { AuditLog, RequestContext } from '../identity/index.js';
 
 export type SshKeyRow = Selectable<SshKeysTable>;
 

@@ -1,26 +1,17 @@
 import { healthSchema } from '@devflow/contracts';
-import { sql } from 'kysely';
-import type { Db } from '../../db/database.js';
 import type { HttpApp } from '../../http/app.js';
 import type { Metrics } from '../../http/metrics.js';
-import { AppError } from '../../lib/errors.js';
+import type { SystemService } from './system.service.js';
 
 /** GET /healthz, GET /metrics and GET /api/v1/openapi.json. */
-export function registerSystemRoutes(app: HttpApp, deps: { db: Db; metrics: Metrics; version: string }): void {
+export function registerSystemRoutes(app: HttpApp, deps: { system: SystemService; metrics: Metrics }): void {
   app.get(
     '/healthz',
     {
       config: { access: 'public' },
       schema: { tags: ['system'], summary: 'Liveness: 200 when the database answers', response: { 200: healthSchema } },
     },
-    async () => {
-      try {
-        await sql`select 1`.execute(deps.db.kysely);
-      } catch (err) {
-        throw new AppError('unavailable', 'system.database_unavailable', 'The database does not answer.', { cause: err });
-      }
-      return { status: 'ok' as const, database: deps.db.dialect, version: deps.version };
-    },
+    async () => deps.system.health(),
   );
 
   app.get(

@@ -1,5 +1,4 @@
-import { webhookParams, webhookResponse } from '@devflow/contracts';
-import { z } from 'zod';
+import { webhookParams, webhookQuery, webhookResponse } from '@devflow/contracts';
 import type { HttpApp } from '../../http/app.js';
 import type { WebhookService } from './webhooks.service.js';
 
@@ -19,7 +18,7 @@ export function registerWebhookRoutes(app: HttpApp, d: { webhooks: WebhookServic
         tags: ['webhooks'],
         summary: 'Push webhook: GitHub (X-Hub-Signature-256), GitLab (X-Gitlab-Token), Bitbucket Cloud (X-Hub-Signature), generic (?token= or X-Devflow-Signature)',
         params: webhookParams,
-        querystring: z.object({ token: z.string().max(200).optional() }),
+        querystring: webhookQuery,
         response: { 200: webhookResponse, 202: webhookResponse },
       },
     }, async (req, reply) => {

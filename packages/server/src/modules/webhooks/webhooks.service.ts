@@ -5,10 +5,9 @@ import { parseBitbucket, parseGeneric, parseGithub, parseGitlab, type HookEvent 
 import { verifyGenericToken, verifyGitlabToken, verifySha256Signature } from '../../core/webhooks/signatures.js';
 import { AppError } from '../../lib/errors.js';
 import { newId } from '../../lib/ids.js';
-import type { RequestContext } from '../identity/actor.js';
-import type { AuditLog } from '../identity/audit.service.js';
-import type { EnvironmentService } from '../environments/environments.service.js';
-import type { DeploymentService } from '../deployments/deployments.service.js';
+import type { AuditLog, RequestContext } from '../identity/index.js';
+import type { EnvironmentService } from '../environments/index.js';
+import type { DeploymentService } from '../deployments/index.js';
 
 export type Provider = WebhookDeliveriesTable['provider'];
 

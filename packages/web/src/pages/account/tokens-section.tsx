@@ -1,6 +1,6 @@
 import { useRef, useState, type FormEvent } from 'react';
 import { identityApi } from '../../api/identity';
-import { ABILITIES, type Ability, type CreatedToken, type NewTokenInput } from '../../api/types';
+import { abilityNames, type Ability, type CreatedToken, type NewTokenInput } from '@devflow/contracts';
 import { ErrorAlert } from '../../components/alert';
 import { ConfirmButton } from '../../components/confirm-button';
 import { CopyButton } from '../../components/copy-button';
@@ -46,7 +46,7 @@ export function TokensSection() {
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     const days = EXPIRY.find((x) => x.value === expiry)?.days ?? null;
-    const input: NewTokenInput = { name: name.trim(), abilities: ABILITIES.filter((a) => abilities.includes(a)) };
+    const input: NewTokenInput = { name: name.trim(), abilities: abilityNames.filter((a) => abilities.includes(a)) };
     if (days !== null) input.expiresAt = new Date(Date.now() + days * DAY_MS).toISOString();
     const res = await create.run(input);
     if (res.ok) {
@@ -106,7 +106,7 @@ export function TokensSection() {
         <fieldset className={create.fieldErrors.abilities ? 'fieldset field--invalid' : 'fieldset'} aria-describedby={create.fieldErrors.abilities ? 'abilities-error' : undefined}>
           <legend>Abilities</legend>
           <div className="checks">
-            {ABILITIES.map((a) => (
+            {abilityNames.map((a) => (
               <label key={a} className="check">
                 <input type="checkbox" checked={abilities.includes(a)} onChange={(e) => toggle(a, e.target.checked)} />
                 <span>

@@ -1,6 +1,6 @@
 import { useRef, useState, type FormEvent } from 'react';
 import { identityApi } from '../../api/identity';
-import type { TotpEnrolment } from '../../api/types';
+import type { TotpEnrolment } from '@devflow/contracts';
 import { ErrorAlert, Notice } from '../../components/alert';
 import { CopyButton } from '../../components/copy-button';
 import { TextField } from '../../components/field';

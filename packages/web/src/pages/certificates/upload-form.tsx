@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import { certificatesApi } from '../../api/domains';
-import type { Certificate, Membership } from '../../api/types';
+import type { Certificate, Membership } from '@devflow/contracts';
 import { ErrorAlert } from '../../components/alert';
 import { SelectField, TextAreaField } from '../../components/field';
 import { useAction } from '../../lib/use-action';

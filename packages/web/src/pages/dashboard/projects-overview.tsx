@@ -1,6 +1,6 @@
 import { memo, useEffect, useRef, useState, type RefObject } from 'react';
 import { environmentsApi, projectsApi } from '../../api/deployments';
-import type { Deployment, Environment, Project, Release } from '../../api/types';
+import type { Deployment, Environment, Project, Release } from '@devflow/contracts';
 import { ErrorAlert } from '../../components/alert';
 import { DeploymentStatusBadge, shortCommit } from '../../components/deployment-status';
 import { useEvents } from '../../hooks/use-events';

@@ -1,5 +1,5 @@
 import { organizationsApi } from '../../api/organizations';
-import type { AuditEvent } from '../../api/types';
+import type { AuditEvent } from '@devflow/contracts';
 import { ErrorAlert } from '../../components/alert';
 import { formatDateTime, formatRelative } from '../../lib/format';
 import { useResource } from '../../lib/use-resource';

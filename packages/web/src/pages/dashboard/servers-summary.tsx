@@ -1,5 +1,5 @@
 import { serversApi } from '../../api/servers';
-import type { Server, ServerStatus } from '../../api/types';
+import type { Server, ServerStatus } from '@devflow/contracts';
 import { ErrorAlert } from '../../components/alert';
 import { LastSeen, ServerStatusBadge } from '../../components/server-status';
 import { useResource } from '../../lib/use-resource';

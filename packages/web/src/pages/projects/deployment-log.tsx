@@ -1,5 +1,5 @@
 import { memo, useDeferredValue, useLayoutEffect, useMemo, useRef, useState } from 'react';
-import type { LogLine } from '../../api/types';
+import type { LogLine } from '@devflow/contracts';
 import { ansiClasses, parseAnsi, stripAnsi } from './ansi';
 import type { LogStreamState } from './use-log-stream';
 

@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'react';
 import { deploymentsApi, environmentsApi } from '../../api/deployments';
-import type { DeploymentStep } from '../../api/types';
+import type { DeploymentStep } from '@devflow/contracts';
 import { ErrorAlert } from '../../components/alert';
 import { ConfirmButton } from '../../components/confirm-button';
 import { DeploymentStatusBadge, isFinished, shortCommit } from '../../components/deployment-status';

@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import { certificatesApi, domainsApi } from '../../api/domains';
-import type { Domain, DomainInput, TlsMode } from '../../api/types';
+import type { Domain, DomainInput, TlsMode } from '@devflow/contracts';
 import { ErrorAlert } from '../../components/alert';
 import { SelectField, TextField } from '../../components/field';
 import { useAction } from '../../lib/use-action';

@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import { domainsApi } from '../../api/domains';
-import type { Domain } from '../../api/types';
+import type { Domain } from '@devflow/contracts';
 import { ErrorAlert, Notice } from '../../components/alert';
 import { ExpiryBadge } from '../../components/certificate-expiry';
 import { ConfirmButton } from '../../components/confirm-button';

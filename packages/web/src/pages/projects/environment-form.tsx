@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import { environmentsApi, projectsApi } from '../../api/deployments';
 import { serversApi } from '../../api/servers';
-import type { Environment } from '../../api/types';
+import type { Environment } from '@devflow/contracts';
 import { ErrorAlert } from '../../components/alert';
 import { TextField } from '../../components/field';
 import { useAction } from '../../lib/use-action';

@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import { environmentsApi, deploymentsApi, projectsApi } from '../../api/deployments';
-import type { Release } from '../../api/types';
+import type { Release } from '@devflow/contracts';
 import { ErrorAlert, Notice } from '../../components/alert';
 import { CopyButton } from '../../components/copy-button';
 import { ConfirmDialog, DeploymentStatusBadge, shortCommit } from '../../components/deployment-status';

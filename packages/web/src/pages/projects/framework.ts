@@ -1,4 +1,4 @@
-import type { Framework } from '../../api/types';
+import type { Framework } from '@devflow/contracts';
 
 export const FRAMEWORK_LABEL: Record<Framework, string> = {
   laravel: 'Laravel',

@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState } from 'react';
 import { environmentsApi, projectsApi } from '../../api/deployments';
-import { FRAMEWORKS, type Detection, type Environment, type Framework, type ProjectCreated } from '../../api/types';
+import { frameworkNames, type DetectResult, type Environment, type Framework, type ProjectCreated } from '@devflow/contracts';
 import { ErrorAlert, Notice } from '../../components/alert';
 import { CopyButton } from '../../components/copy-button';
 import { SelectField, TextField } from '../../components/field';
@@ -33,7 +33,7 @@ export function NewProjectPage() {
   const [step, setStep] = useState<StepId>('repo');
   const [repositoryUrl, setRepositoryUrl] = useState('');
   const [branch, setBranch] = useState('main');
-  const [detection, setDetection] = useState<Detection | null>(null);
+  const [detection, setDetection] = useState<DetectResult | null>(null);
   const [framework, setFramework] = useState<Framework>('laravel');
   const [name, setName] = useState('');
   const [project, setProject] = useState<ProjectCreated | null>(null);
@@ -189,7 +189,7 @@ export function NewProjectPage() {
             )}
             <ErrorAlert error={create.error} fields={['name', 'framework']} />
             <SelectField label="Framework" hint="Override the detection if it guessed wrong." value={framework} onChange={(e) => setFramework(e.target.value as Framework)} error={create.fieldErrors.framework}>
-              {FRAMEWORKS.map((f) => (
+              {frameworkNames.map((f) => (
                 <option key={f} value={f}>
                   {FRAMEWORK_LABEL[f]}
                 </option>

@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import type { LogLine } from '../../api/types';
+import type { LogLine } from '@devflow/contracts';
 
 export type LogStreamState = 'connecting' | 'open' | 'retrying' | 'ended';
 

@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import { environmentsApi } from '../../api/deployments';
-import type { Variables } from '../../api/types';
+import type { Variables } from '@devflow/contracts';
 import { ErrorAlert, Notice } from '../../components/alert';
 import { useAction } from '../../lib/use-action';
 

@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from 'react';
-import type { Server, SshKey } from '../../api/types';
+import type { Server, SshKey } from '@devflow/contracts';
 import { Notice } from '../../components/alert';
 import { PageHeader } from '../../components/page-header';
 import { ServerStatusBadge } from '../../components/server-status';

@@ -1,6 +1,6 @@
 import { useRef, useState, type FormEvent } from 'react';
 import { serversApi } from '../../api/servers';
-import type { Server, SshKey } from '../../api/types';
+import type { Server, SshKey } from '@devflow/contracts';
 import { ErrorAlert } from '../../components/alert';
 import { TextField } from '../../components/field';
 import { useAction } from '../../lib/use-action';

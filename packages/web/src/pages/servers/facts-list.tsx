@@ -1,4 +1,4 @@
-import type { ServerFacts } from '../../api/types';
+import type { ServerFacts } from '@devflow/contracts';
 import { formatBytes, formatDateTime } from '../../lib/format';
 
 type Tools = NonNullable<ServerFacts['tools']>;

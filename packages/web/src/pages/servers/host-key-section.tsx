@@ -1,5 +1,5 @@
 import { serversApi } from '../../api/servers';
-import type { Server } from '../../api/types';
+import type { Server } from '@devflow/contracts';
 import { ErrorAlert } from '../../components/alert';
 import { ConfirmButton } from '../../components/confirm-button';
 import { useAction } from '../../lib/use-action';

@@ -1,4 +1,4 @@
-import type { SshKey } from '../../api/types';
+import type { SshKey } from '@devflow/contracts';
 import { CopyButton } from '../../components/copy-button';
 import { authorizeCommand } from './authorize-command';
 

@@ -1,6 +1,6 @@
 import { useId, useRef, useState, type FormEvent } from 'react';
 import { sshKeysApi } from '../../api/ssh-keys';
-import type { SshKey, SshKeyInput } from '../../api/types';
+import type { SshKey, SshKeyInput } from '@devflow/contracts';
 import { ErrorAlert } from '../../components/alert';
 import { TextAreaField, TextField } from '../../components/field';
 import { useAction } from '../../lib/use-action';

@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import type { MetricPoint, Server } from '../../api/types';
+import type { MetricPoint, Server } from '@devflow/contracts';
 import { ErrorAlert } from '../../components/alert';
 import { LineChart } from '../../components/charts/line-chart';
 import { formatBytes, formatNumber, formatPercent, formatRate } from '../../lib/format';

@@ -1,5 +1,5 @@
 import { serversApi } from '../../api/servers';
-import type { MetricPoint, MetricsSeries } from '../../api/types';
+import type { MetricPoint, MetricsSeries } from '@devflow/contracts';
 import type { SeriesPoint } from '../../components/charts/scale';
 import { useResource, type Resource } from '../../lib/use-resource';
 

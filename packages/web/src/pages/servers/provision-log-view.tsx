@@ -1,5 +1,5 @@
 import { useEffect, useLayoutEffect, useRef } from 'react';
-import type { ProvisionLogLine } from '../../api/types';
+import type { ProvisionLogLine } from '@devflow/contracts';
 
 const MODE_TEXT = { live: 'Live', polling: 'Updating every 2 seconds', idle: '' } as const;
 

@@ -1,6 +1,6 @@
 import { useId, useState, type FormEvent } from 'react';
 import { serversApi } from '../../api/servers';
-import { PROVISION_STEPS, type ProvisionInput, type ProvisionRun, type ProvisionStepName, type ServerDetail } from '../../api/types';
+import { provisionStepNames, type ProvisionInput, type ProvisionRun, type ProvisionStepName, type ServerDetail } from '@devflow/contracts';
 import { ErrorAlert } from '../../components/alert';
 import { SelectField } from '../../components/field';
 import { formatDateTime } from '../../lib/format';
@@ -45,7 +45,7 @@ export function ProvisioningSection({ server, canManage, onFinished }: { server:
   const live = useProvisionRun(server.id, server.latestProvisionRun, onFinished);
   const { run } = live;
   const [phpVersion, setPhpVersion] = useState('8.2');
-  const [steps, setSteps] = useState<ProvisionStepName[]>([...PROVISION_STEPS]);
+  const [steps, setSteps] = useState<ProvisionStepName[]>([...provisionStepNames]);
   const start = useAction(serversApi.provision);
   const stepsId = useId();
   const [focusRun, setFocusRun] = useState<string | null>(null);
@@ -55,7 +55,7 @@ export function ProvisioningSection({ server, canManage, onFinished }: { server:
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     const input: ProvisionInput = { phpVersion };
-    if (steps.length < PROVISION_STEPS.length) input.steps = PROVISION_STEPS.filter((s) => steps.includes(s));
+    if (steps.length < provisionStepNames.length) input.steps = provisionStepNames.filter((s) => steps.includes(s));
     const res = await start.run(server.id, input);
     if (res.ok) {
       live.follow(res.value.run);
@@ -86,12 +86,12 @@ export function ProvisioningSection({ server, canManage, onFinished }: { server:
           </div>
           <details className="disclosure">
             <summary>
-              Steps ({steps.length} of {PROVISION_STEPS.length})
+              Steps ({steps.length} of {provisionStepNames.length})
             </summary>
             <fieldset className="fieldset" aria-describedby={start.fieldErrors.steps ? `${stepsId}-error` : undefined}>
               <legend>Run these steps</legend>
               <div className="checks">
-                {PROVISION_STEPS.map((s) => (
+                {provisionStepNames.map((s) => (
                   <label key={s} className="check">
                     <input
                       type="checkbox"

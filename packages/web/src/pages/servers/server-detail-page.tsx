@@ -1,6 +1,6 @@
 import { useCallback, useState } from 'react';
 import { serversApi } from '../../api/servers';
-import type { Server, ServerDetail } from '../../api/types';
+import type { Server, ServerDetail } from '@devflow/contracts';
 import { ErrorAlert, Notice } from '../../components/alert';
 import { EmptyState } from '../../components/empty-state';
 import { PageHeader } from '../../components/page-header';

@@ -1,6 +1,6 @@
 import { useRef, useState, type FormEvent } from 'react';
 import { serversApi } from '../../api/servers';
-import type { Server, ServerPatch } from '../../api/types';
+import type { Server, ServerPatch } from '@devflow/contracts';
 import { ErrorAlert, Notice } from '../../components/alert';
 import { ConfirmButton } from '../../components/confirm-button';
 import { TextField } from '../../components/field';

@@ -1,4 +1,4 @@
-import type { Server } from '../../api/types';
+import type { Server } from '@devflow/contracts';
 import { Sparkline } from '../../components/charts/sparkline';
 import { formatPercent } from '../../lib/format';
 import { cpuOf, diskPercentOf, HOUR_MS, memPercentOf, seriesOf, useServerMetrics } from './metrics';

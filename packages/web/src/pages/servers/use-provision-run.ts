@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { ApiError } from '../../api/client';
 import { serversApi } from '../../api/servers';
-import type { ProvisionLogLine, ProvisionRun } from '../../api/types';
+import type { ProvisionLogLine, ProvisionRun } from '@devflow/contracts';
 import { useEvents, type StreamStatus } from '../../hooks/use-events';
 
 /** Events the server publishes about provisioning runs (provision-log.ts, provisioning.service.ts). */

@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import { serversApi } from '../../api/servers';
-import type { Server, SshKey } from '../../api/types';
+import type { Server, SshKey } from '@devflow/contracts';
 import { ErrorAlert } from '../../components/alert';
 import { ConfirmButton } from '../../components/confirm-button';
 import { CopyButton } from '../../components/copy-button';

@@ -1,6 +1,6 @@
 import type { ReactNode } from 'react';
 import type { ApiError } from '../../api/client';
-import type { Server } from '../../api/types';
+import type { Server } from '@devflow/contracts';
 
 /** What a user can do about a failed connection check, by the problem's code. */
 function nextSteps(error: ApiError, server: Pick<Server, 'host' | 'port' | 'user'>): ReactNode[] {

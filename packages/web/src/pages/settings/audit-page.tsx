@@ -1,6 +1,6 @@
 import { useState, type FormEvent } from 'react';
 import { organizationsApi } from '../../api/organizations';
-import type { AuditEvent, AuditFilter } from '../../api/types';
+import type { AuditEvent, AuditFilter } from '@devflow/contracts';
 import { ErrorAlert, Notice } from '../../components/alert';
 import { SelectField, TextField } from '../../components/field';
 import { formatDateTime } from '../../lib/format';

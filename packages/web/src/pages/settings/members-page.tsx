@@ -1,6 +1,6 @@
 import { useRef, useState, type FormEvent } from 'react';
 import { organizationsApi } from '../../api/organizations';
-import { ROLES, type Invitation, type Member, type Role } from '../../api/types';
+import { roleNames, type Invitation, type Member, type Role } from '@devflow/contracts';
 import { ErrorAlert, Notice } from '../../components/alert';
 import { ConfirmButton } from '../../components/confirm-button';
 import { CopyButton } from '../../components/copy-button';
@@ -24,7 +24,7 @@ export function MembersPage() {
   const { organization } = useSession();
   const orgId = organization?.organizationId ?? '';
   const canManage = canAdminister(organization);
-  const assignable = ROLES.filter((r) => r !== 'owner' || organization?.role === 'owner');
+  const assignable = roleNames.filter((r) => r !== 'owner' || organization?.role === 'owner');
   const list = useCursorList(orgId || null, (cursor, signal) => organizationsApi.listMembers(orgId, cursor, signal));
   const changeRole = useAction(organizationsApi.changeRole);
   const removeMember = useAction(organizationsApi.removeMember);

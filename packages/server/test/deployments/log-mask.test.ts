@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { redactText } from '../../adapters/ssh/ssh-errors.js';
-import { maskList } from '../../modules/deployments/deployment-log.js';
-import { isSecretName, looksRandom, secretValues, shouldMaskVariable } from './log-mask.js';
+import { redactText } from '../../src/adapters/ssh/ssh-errors.js';
+import { maskList } from '../../src/modules/deployments/deployment-log.js';
+import { isSecretName, looksRandom, secretValues, shouldMaskVariable } from '../../src/core/deploy/log-mask.js';
 
 describe('log masking of environment variables', () => {
   it('masks secret-named variables whatever their value, short ones included', () => {
