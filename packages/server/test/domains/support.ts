@@ -215,7 +215,7 @@ export async function writeCurrentPage(vps: LabServer, projectSlug: string, env:
 }
 
 /** Polls a domain until `done` holds for it. */
-export async function waitForDomain(t: TestApp, session: Session, id: string, what: string, done: (d: Record<string, unknown>) => boolean, timeoutMs = 60_000): Promise<Record<string, unknown>> {
+export async function waitForDomain(t: Pick<TestApp, 'request'>, session: Session, id: string, what: string, done: (d: Record<string, unknown>) => boolean, timeoutMs = 60_000): Promise<Record<string, unknown>> {
   return waitFor(what, async () => {
     const res = await t.request('GET', `/api/v1/domains/${id}`, { session });
     return done(res.json) ? res.json : undefined;

@@ -77,7 +77,7 @@ export async function startTestApp(
 export const TEST_PASSWORD = 'correct horse battery staple';
 
 /** Runs first-run setup and returns the owner's session and organization id. */
-export async function setupOwner(t: TestApp, email = 'owner@example.test'): Promise<Session & { organizationId: string }> {
+export async function setupOwner(t: Pick<TestApp, 'request'>, email = 'owner@example.test'): Promise<Session & { organizationId: string }> {
   const res = await t.request('POST', '/api/v1/auth/setup', {
     body: { email, password: TEST_PASSWORD, name: 'Owner', organizationName: 'Acme' },
   });
@@ -89,7 +89,7 @@ export async function setupOwner(t: TestApp, email = 'owner@example.test'): Prom
 }
 
 /** Signs in with email and password (and a TOTP code when given). */
-export async function login(t: TestApp, email: string, password = TEST_PASSWORD, extra: Record<string, string> = {}): Promise<Session> {
+export async function login(t: Pick<TestApp, 'request'>, email: string, password = TEST_PASSWORD, extra: Record<string, string> = {}): Promise<Session> {
   const res = await t.request('POST', '/api/v1/auth/login', { body: { email, password, ...extra } });
   if (res.status !== 200) throw new Error(`login failed: ${res.status} ${res.text}`);
   return sessionFrom(res);
