@@ -27,7 +27,7 @@ import { dataDir, requireBundle, startServe, startWorker, type ArtifactProcess, 
 
 const lab = (await labAvailable()) ? describe : describe.skip;
 
-lab('the built artifact on PostgreSQL issues certificates from Pebble (acme-client, pg, argon2)', () => {
+lab('the built artifact on PostgreSQL issues certificates from Pebble (acme-client, pg, argon2)', { timeout: 240_000 }, () => {
   let db: TestDatabase;
   let data: ReturnType<typeof dataDir>;
   let env: Record<string, string>;
@@ -117,7 +117,9 @@ lab('the built artifact on PostgreSQL issues certificates from Pebble (acme-clie
     expect(verified.json.verification).toMatchObject({ status: 'verified', method: 'dns' });
 
     // Verification orders the certificate by itself; in today's bundle this failed with "s.Client is not a constructor".
-    const d = await waitForDomain(api(), owner, domainId, 'the certificate', (x) => (x.certificate as { status: string }).status === 'issued' && !!x.certificateId && (x.site as { status: string }).status === 'applied', 120_000);
+    const d = await waitForDomain(api(), owner, domainId, 'the certificate', (x) => (x.certificate as { status: string }).status === 'issued' && !!x.certificateId && (x.site as { status: string }).status === 'applied', 120_000).catch((err: Error) => {
+      throw new Error(`${err.message}\n${serve?.output() ?? ''}`);
+    });
     firstCertificate = String(d.certificateId);
     const cert = await api().request('GET', `/api/v1/certificates/${firstCertificate}`, { session: owner });
     expect(cert.json).toMatchObject({ source: 'acme', domainId });
