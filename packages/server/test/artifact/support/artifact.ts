@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { bundle as builtBundle, freePort, startEnv, startFlags, waitForHttp } from '../../../../../bench/lib/processes.js';
-import type { TestApp, TestResponse } from '../../support/app.js';
+import { decodeResponse, encodeRequest, type TestApp, type TestResponse } from '../../support/app.js';
 
 /** The bundle under test; DEVFLOW_TEST_BUNDLE points at another build (e.g. an older commit's, to show a test failing there). */
 export const bundle = process.env.DEVFLOW_TEST_BUNDLE ? path.resolve(process.env.DEVFLOW_TEST_BUNDLE) : builtBundle;
@@ -112,28 +112,11 @@ export function httpApi(base: string): HttpApi {
   return {
     base,
     async request(method, url, o = {}): Promise<TestResponse> {
-      const headers: Record<string, string> = { ...o.headers };
-      if (o.token) headers.authorization = `Bearer ${o.token}`;
-      if (o.session) {
-        headers.cookie = `devflow_session=${o.session.cookie}`;
-        headers['x-csrf-token'] ??= o.session.csrfToken;
-      }
-      let payload: string | undefined;
-      if (o.body !== undefined) {
-        headers['content-type'] ??= 'application/json';
-        payload = typeof o.body === 'string' ? o.body : JSON.stringify(o.body);
-      }
+      const { headers, payload } = encodeRequest(o);
       const res = await fetch(`${base}${url}`, { method, headers, body: payload, signal: AbortSignal.timeout(30_000) });
-      const text = await res.text();
-      let body: unknown = text;
-      try {
-        body = text ? JSON.parse(text) : null;
-      } catch {
-        // not JSON; keep the text
-      }
       const out: TestResponse['headers'] = Object.fromEntries(res.headers.entries());
       out['set-cookie'] = res.headers.getSetCookie();
-      return { status: res.status, headers: out, body, json: (body ?? {}) as TestResponse['json'], text };
+      return decodeResponse(res.status, out, await res.text());
     },
   };
 }
