@@ -120,7 +120,7 @@ export async function createApp(config: Config, opts: AppOptions): Promise<App> 
     );
     // Domains and certificates: per-domain nginx sites, ownership checks, ACME orders, renewals, expiry alerts.
     const domains = createDomainsModule(
-      { db, box, bus, queue: () => queue, audit: new AuditLog(db, opts.clock), servers, acmeDirectoryUrl: config.acmeDirectoryUrl, clock: opts.clock },
+      { db, box, bus, queue: () => queue, audit: new AuditLog(db, opts.clock), servers, acmeDirectoryUrl: config.acmeDirectoryUrl, dnsServers: config.dnsServers, clock: opts.clock },
       { appRoot: opts.deployments?.root, ...opts.domains },
     );
     for (const job of [...builtinJobs(() => queue, () => bus), ...servers.jobs, ...deployments.jobs, ...domains.jobs, ...(opts.jobs ?? [])]) registry.register(job);

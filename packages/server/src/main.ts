@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 import { createApp, VERSION } from './app.js';
 import { ConfigError, loadConfig } from './config/config.js';
 import { migrateToLatest, openDatabase } from './db/database.js';

@@ -28,4 +28,19 @@ describe('loadConfig', () => {
     expect(vars).toEqual(['DATABASE_URL', 'DEVFLOW_LOG_LEVEL', 'DEVFLOW_PORT', 'DEVFLOW_SECRET_KEY']);
     expect((err as Error).message).toContain('DEVFLOW_PORT');
   });
+
+  it('reads DNS servers for domain checks from DEVFLOW_DNS_SERVERS, and names the bad entries', () => {
+    expect(loadConfig({}).dnsServers).toEqual([]);
+    expect(loadConfig({ DEVFLOW_DNS_SERVERS: '10.0.0.2, 127.0.0.1:8053,::1,[fd00::53]:5353' }).dnsServers).toEqual(['10.0.0.2', '127.0.0.1:8053', '::1', '[fd00::53]:5353']);
+    let err: unknown;
+    try {
+      loadConfig({ DEVFLOW_DNS_SERVERS: '10.0.0.2,dns.example.test,127.0.0.1:70000' });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as ConfigError).problems).toEqual([
+      { variable: 'DEVFLOW_DNS_SERVERS', message: expect.stringMatching(/ip\[:port\].*not valid: dns\.example\.test, 127\.0\.0\.1:70000$/) },
+    ]);
+  });
 });

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { dnsServersSchema } from './dns-servers.js';
 
 const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -24,6 +25,7 @@ export const configSchema = z.object({
   DEVFLOW_CORS_ORIGINS: z.string().optional(),
   DEVFLOW_TRUST_PROXY: z.enum(['true', 'false']).default('false'),
   DEVFLOW_TOKEN_RATE_LIMIT: z.coerce.number().int().min(1).default(600),
+  DEVFLOW_DNS_SERVERS: dnsServersSchema.optional(),
 });
 
 export type DatabaseConfig =
@@ -45,6 +47,8 @@ export interface Config {
   readonly trustProxy: boolean;
   /** Requests per API token per minute. */
   readonly tokenRateLimit: number;
+  /** Resolvers (`ip` or `ip:port`) for domain checks; empty: the system's. */
+  readonly dnsServers: readonly string[];
 }
 
 /** Thrown when the environment holds bad values; names every bad variable. */
@@ -91,5 +95,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     corsOrigins: Object.freeze((e.DEVFLOW_CORS_ORIGINS ?? '').split(',').map((s) => s.trim()).filter(Boolean)),
     trustProxy: e.DEVFLOW_TRUST_PROXY === 'true',
     tokenRateLimit: e.DEVFLOW_TOKEN_RATE_LIMIT,
+    dnsServers: Object.freeze(e.DEVFLOW_DNS_SERVERS ?? []),
   });
 }

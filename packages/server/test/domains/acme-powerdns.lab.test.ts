@@ -26,7 +26,7 @@ lab('ACME DNS-01 wildcard with the PowerDNS provider', () => {
     if (r.status !== 0) throw new Error(`scripts/dns.sh failed: ${r.stderr}`);
     apiKey = fs.readFileSync(path.join(DNS_DIR, 'pdns.api-key'), 'utf8').trim();
     // This app talks to the Pebble that resolves through PowerDNS, and checks records there too.
-    L = await startDomainLab({ acmeDirectoryUrl: 'https://127.0.0.1:14100/dir', dnsServers: [PDNS_DNS] });
+    L = await startDomainLab({ acmeDirectoryUrl: 'https://127.0.0.1:14100/dir' }, PDNS_DNS);
   });
   afterAll(async () => L?.close());
 

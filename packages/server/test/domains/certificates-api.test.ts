@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addMember, setupOwner, startTestApp, type Session, type TestApp } from '../support/app.js';
 import { dialects } from '../support/databases.js';
-import { createEnvironment, domainOptions, ensurePebble, makePki, scratch, uniqueHost, type Owner, type TestPki } from './support.js';
+import { createEnvironment, dnsEnv, domainOptions, ensurePebble, makePki, scratch, uniqueHost, type Owner, type TestPki } from './support.js';
 
 describe.each(dialects)('certificates API (custom uploads) on %s', (dialect) => {
   let t: TestApp;
@@ -21,7 +21,7 @@ describe.each(dialects)('certificates API (custom uploads) on %s', (dialect) => 
 
   beforeAll(async () => {
     const ca = await ensurePebble();
-    t = await startTestApp(dialect, { domains: domainOptions(ca) });
+    t = await startTestApp(dialect, { domains: domainOptions(ca), env: dnsEnv() });
     owner = await setupOwner(t);
     developer = await addMember(t, owner, 'dev@example.test', 'developer');
     viewer = await addMember(t, owner, 'viewer@example.test', 'viewer');

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addMember, setupOwner, startTestApp, type Session, type TestApp } from '../support/app.js';
 import { dialects } from '../support/databases.js';
-import { createEnvironment, domainOptions, ensurePebble, mockDns, uniqueHost, type Owner } from './support.js';
+import { createEnvironment, dnsEnv, domainOptions, ensurePebble, mockDns, uniqueHost, type Owner } from './support.js';
 
 describe.each(dialects)('domains API on %s', (dialect) => {
   let t: TestApp;
@@ -18,7 +18,7 @@ describe.each(dialects)('domains API on %s', (dialect) => {
 
   beforeAll(async () => {
     const ca = await ensurePebble();
-    t = await startTestApp(dialect, { domains: domainOptions(ca) });
+    t = await startTestApp(dialect, { domains: domainOptions(ca), env: dnsEnv() });
     owner = await setupOwner(t);
     viewer = await addMember(t, owner, 'viewer@example.test', 'viewer');
     envId = (await createEnvironment(t, owner.organizationId)).environmentId;

@@ -80,13 +80,17 @@ export async function bridgeAddress(vps: LabServer): Promise<string> {
   return ip;
 }
 
-/** App options for domain tests: Pebble as the CA (trusted for its origin only), the mock DNS, fast polling and retries. */
+/** The environment that points every DNS lookup of the app at `server` (default the mock DNS), as a user configures it. */
+export function dnsEnv(server = PEBBLE_DNS): Record<string, string> {
+  return { DEVFLOW_DNS_SERVERS: server };
+}
+
+/** App options for domain tests: Pebble as the CA (trusted for its origin only), fast polling and retries. The mock DNS comes from dnsEnv(). */
 export function domainOptions(ca: string, over: AppOptions['domains'] = {}): AppOptions['domains'] {
   return {
     acmeDirectoryUrl: PEBBLE_DIRECTORY,
     acmeCa: ca,
     acmePoll: { minMs: 200, maxMs: 1000, attempts: 30 },
-    dnsServers: [PEBBLE_DNS],
     dnsPropagationTimeoutMs: 10_000,
     issueBackoffMs: 100,
     ...over,
@@ -166,10 +170,11 @@ export interface DomainLab {
 
 export const APP_ROOT = '/srv/devflow/apps';
 
-export async function startDomainLab(over: AppOptions['domains'] = {}): Promise<DomainLab> {
+export async function startDomainLab(over: AppOptions['domains'] = {}, dnsServer = PEBBLE_DNS): Promise<DomainLab> {
   const ca = await ensurePebble();
   const clock = { offsetMs: 0 };
   const t = await startTestApp('sqlite', {
+    env: dnsEnv(dnsServer),
     servers: { ssh: { lookup: loopbackLookup, connectTimeoutMs: 5000 } },
     domains: domainOptions(ca, { clock: () => Date.now() + clock.offsetMs, appRoot: APP_ROOT, ...over }),
   });
@@ -210,7 +215,7 @@ export async function writeCurrentPage(vps: LabServer, projectSlug: string, env:
 }
 
 /** Polls a domain until `done` holds for it. */
-export async function waitForDomain(t: TestApp, session: Session, id: string, what: string, done: (d: Record<string, unknown>) => boolean, timeoutMs = 60_000): Promise<Record<string, unknown>> {
+export async function waitForDomain(t: Pick<TestApp, 'request'>, session: Session, id: string, what: string, done: (d: Record<string, unknown>) => boolean, timeoutMs = 60_000): Promise<Record<string, unknown>> {
   return waitFor(what, async () => {
     const res = await t.request('GET', `/api/v1/domains/${id}`, { session });
     return done(res.json) ? res.json : undefined;

@@ -139,7 +139,7 @@ describe('authorization matrix over the OpenAPI document', () => {
 
   beforeAll(async () => {
     // Domain verification resolves names: a closed loopback port keeps the walk's DNS queries on this machine.
-    t = await startTestApp('sqlite', { loginPerMinute: 10_000, domains: { dnsServers: ['127.0.0.1:9'] } });
+    t = await startTestApp('sqlite', { loginPerMinute: 10_000, env: { DEVFLOW_DNS_SERVERS: '127.0.0.1:9' } });
     owner = await setupOwner(t);
     sessions.set('anonymous', undefined);
     for (const role of ['viewer', 'developer', 'admin'] as const) sessions.set(role, await addMember(t, owner, `${role}@example.test`, role));

@@ -53,7 +53,7 @@ export async function silentPort(): Promise<{ port: number; close(): Promise<voi
 }
 
 /** Generates a key through the API. */
-export async function createKey(t: TestApp, owner: Session & { organizationId: string }, name: string): Promise<{ id: string; publicKey: string; fingerprint: string }> {
+export async function createKey(t: Pick<TestApp, 'request'>, owner: Session & { organizationId: string }, name: string): Promise<{ id: string; publicKey: string; fingerprint: string }> {
   const res = await t.request('POST', '/api/v1/ssh-keys', { session: owner, body: { organizationId: owner.organizationId, name } });
   if (res.status !== 201) throw new Error(`key: ${res.status} ${res.text}`);
   return res.json as unknown as { id: string; publicKey: string; fingerprint: string };
@@ -61,7 +61,7 @@ export async function createKey(t: TestApp, owner: Session & { organizationId: s
 
 /** Adds a server record through the API. */
 export async function createServer(
-  t: TestApp,
+  t: Pick<TestApp, 'request'>,
   owner: Session & { organizationId: string },
   body: { name: string; host: string; port: number; sshKeyId: string; user?: string },
 ): Promise<Record<string, unknown> & { id: string }> {

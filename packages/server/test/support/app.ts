@@ -7,8 +7,15 @@ export interface TestApp {
   app: App;
   db: TestDatabase;
   /** Sends a request; JSON bodies are encoded, and the answer's JSON is parsed. */
-  request(method: string, url: string, opts?: { body?: unknown; token?: string; session?: Session; headers?: Record<string, string> }): Promise<TestResponse>;
+  request(method: string, url: string, opts?: RequestOptions): Promise<TestResponse>;
   close(): Promise<void>;
+}
+
+export interface RequestOptions {
+  body?: unknown;
+  token?: string;
+  session?: Session;
+  headers?: Record<string, string>;
 }
 
 export interface TestResponse {
@@ -25,6 +32,33 @@ export interface Session {
   cookie: string;
   csrfToken: string;
   userId: string;
+}
+
+/** Headers (token, session cookie and CSRF token, content type) and body of a test request. */
+export function encodeRequest(o: RequestOptions): { headers: Record<string, string>; payload: string | undefined } {
+  const headers: Record<string, string> = { ...o.headers };
+  if (o.token) headers.authorization = `Bearer ${o.token}`;
+  if (o.session) {
+    headers.cookie = `devflow_session=${o.session.cookie}`;
+    headers['x-csrf-token'] ??= o.session.csrfToken;
+  }
+  let payload: string | undefined;
+  if (o.body !== undefined) {
+    headers['content-type'] ??= 'application/json';
+    payload = typeof o.body === 'string' ? o.body : JSON.stringify(o.body);
+  }
+  return { headers, payload };
+}
+
+/** A TestResponse from status, headers and body text (JSON parsed when it is JSON). */
+export function decodeResponse(status: number, headers: TestResponse['headers'], text: string): TestResponse {
+  let body: unknown = text;
+  try {
+    body = text ? JSON.parse(text) : null;
+  } catch {
+    // not JSON; keep the text
+  }
+  return { status, headers, body, json: (body ?? {}) as TestResponse['json'], text };
 }
 
 /** Starts the serve role on a fresh SQLite or PostgreSQL database. Call close() in afterAll. */
@@ -47,25 +81,9 @@ export async function startTestApp(
     app,
     db,
     async request(method, url, o = {}) {
-      const headers: Record<string, string> = { ...o.headers };
-      if (o.token) headers.authorization = `Bearer ${o.token}`;
-      if (o.session) {
-        headers.cookie = `devflow_session=${o.session.cookie}`;
-        headers['x-csrf-token'] ??= o.session.csrfToken;
-      }
-      let payload: string | undefined;
-      if (o.body !== undefined) {
-        headers['content-type'] ??= 'application/json';
-        payload = typeof o.body === 'string' ? o.body : JSON.stringify(o.body);
-      }
+      const { headers, payload } = encodeRequest(o);
       const res = await http.inject({ method: method as 'GET', url, headers, payload });
-      let body: unknown = res.body;
-      try {
-        body = res.body ? JSON.parse(res.body) : null;
-      } catch {
-        // not JSON; keep the text
-      }
-      return { status: res.statusCode, headers: res.headers, body, json: (body ?? {}) as TestResponse['json'], text: res.body };
+      return decodeResponse(res.statusCode, res.headers, res.body);
     },
     async close() {
       await app.stop();
@@ -77,7 +95,7 @@ export async function startTestApp(
 export const TEST_PASSWORD = 'correct horse battery staple';
 
 /** Runs first-run setup and returns the owner's session and organization id. */
-export async function setupOwner(t: TestApp, email = 'owner@example.test'): Promise<Session & { organizationId: string }> {
+export async function setupOwner(t: Pick<TestApp, 'request'>, email = 'owner@example.test'): Promise<Session & { organizationId: string }> {
   const res = await t.request('POST', '/api/v1/auth/setup', {
     body: { email, password: TEST_PASSWORD, name: 'Owner', organizationName: 'Acme' },
   });
@@ -89,7 +107,7 @@ export async function setupOwner(t: TestApp, email = 'owner@example.test'): Prom
 }
 
 /** Signs in with email and password (and a TOTP code when given). */
-export async function login(t: TestApp, email: string, password = TEST_PASSWORD, extra: Record<string, string> = {}): Promise<Session> {
+export async function login(t: Pick<TestApp, 'request'>, email: string, password = TEST_PASSWORD, extra: Record<string, string> = {}): Promise<Session> {
   const res = await t.request('POST', '/api/v1/auth/login', { body: { email, password, ...extra } });
   if (res.status !== 200) throw new Error(`login failed: ${res.status} ${res.text}`);
   return sessionFrom(res);

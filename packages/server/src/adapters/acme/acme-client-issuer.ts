@@ -1,6 +1,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import https from 'node:https';
 import type * as AcmeClient from 'acme-client';
+import { commonJsExports } from '../../lib/commonjs.js';
 import { AppError } from '../../lib/errors.js';
 import type { AcmeIssuer, IssuedCertificate, IssueRequest, PendingChallenge } from './acme-issuer.js';
 
@@ -53,7 +54,8 @@ export class AcmeClientIssuer implements AcmeIssuer {
   }
 
   private load(): Promise<AcmeClientLib> {
-    this.loading ??= import('acme-client').then((acme) => {
+    this.loading ??= import('acme-client').then((namespace) => {
+      const acme = commonJsExports(namespace);
       this.acme = acme;
       const agent = this.agent;
       if (agent && !this.closed) {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { AcmeClientIssuer } from '../../adapters/acme/acme-client-issuer.js';
 import type { AcmeIssuer } from '../../adapters/acme/acme-issuer.js';
-import { DnsResolver, type DnsLookup } from '../../adapters/dns/dns-resolver.js';
+import { DnsResolver } from '../../adapters/dns/dns-resolver.js';
 import { NginxConfigurator } from '../../adapters/proxy/nginx/nginx-configurator.js';
 import type { ProxyConfigurator } from '../../adapters/proxy/proxy-configurator.js';
 import type { Db } from '../../db/database.js';
@@ -32,10 +32,6 @@ export interface DomainsModuleOptions {
   issuer?: AcmeIssuer;
   /** Contact address of new ACME accounts. */
   contactEmail?: string;
-  /** DNS servers (`host` or `host:port`) for ownership checks, DNS-01 propagation and the expiry monitor; default the system's. */
-  dnsServers?: string[];
-  /** Replaces the resolver (tests). */
-  dns?: DnsLookup;
   /** How long a DNS-01 record may take to show (default 120 s). */
   dnsPropagationTimeoutMs?: number;
   /** Where HTTP-01 and ownership tokens live on servers (default /var/lib/devflow/acme). */
@@ -67,6 +63,8 @@ export interface DomainsModuleDeps {
   audit: AuditLog;
   servers: ServersModule;
   acmeDirectoryUrl: string;
+  /** DEVFLOW_DNS_SERVERS: resolvers for ownership checks, DNS-01 propagation and the expiry monitor; empty: the system's. */
+  dnsServers: readonly string[];
   clock?: (() => number) | undefined;
 }
 
@@ -88,7 +86,7 @@ export interface DomainsModule {
 
 export function createDomainsModule(d: DomainsModuleDeps, o: DomainsModuleOptions = {}): DomainsModule {
   const clock = o.clock ?? d.clock ?? Date.now;
-  const dns = o.dns ?? new DnsResolver(o.dnsServers ?? []);
+  const dns = new DnsResolver(d.dnsServers);
   const issuer =
     o.issuer ??
     new AcmeClientIssuer({

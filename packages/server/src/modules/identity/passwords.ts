@@ -1,4 +1,5 @@
 import type * as Argon2 from '@node-rs/argon2';
+import { commonJsExports } from '../../lib/commonjs.js';
 import { invalid } from '../../lib/errors.js';
 import { isCommonPassword } from './common-passwords.js';
 
@@ -35,7 +36,7 @@ let argon2: Promise<typeof Argon2> | undefined;
  * 9 MiB to a process that nobody has signed in to yet (see bench/idle-rss.ts).
  */
 function loadArgon2(): Promise<typeof Argon2> {
-  argon2 ??= import('@node-rs/argon2');
+  argon2 ??= import('@node-rs/argon2').then(commonJsExports);
   return argon2;
 }
 
