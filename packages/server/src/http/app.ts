@@ -21,7 +21,8 @@ export type HttpApp = FastifyInstance<Server, IncomingMessage, ServerResponse, F
 
 export interface HttpOptions {
   logger: Logger;
-  trustProxy: boolean;
+  /** Proxy addresses/CIDRs whose X-Forwarded-* is believed; never `true`, which would believe anyone. */
+  trustProxy: readonly string[] | false;
   version: string;
 }
 
@@ -35,7 +36,7 @@ function noDefaultCompiler(): never {
 export async function createHttpApp(opts: HttpOptions): Promise<HttpApp> {
   const app = Fastify({
     loggerInstance: opts.logger as FastifyBaseLogger,
-    trustProxy: opts.trustProxy,
+    trustProxy: opts.trustProxy && opts.trustProxy.length ? [...opts.trustProxy] : false,
     bodyLimit: 1024 * 1024,
     requestIdHeader: false,
     genReqId: (req) => {
