@@ -1,7 +1,6 @@
 import cookie from '@fastify/cookie';
 import cors from '@fastify/cors';
 import rateLimit from '@fastify/rate-limit';
-import helmet from 'helmet';
 import type { Db } from '../../db/database.js';
 import type { EventBus } from '../../events/event-bus.js';
 import type { HttpApp } from '../../http/app.js';
@@ -65,28 +64,6 @@ export function createIdentity(o: IdentityOptions): Identity & { sessions: Sessi
 export async function registerIdentity(app: HttpApp, o: IdentityOptions): Promise<Identity> {
   const id = createIdentity(o);
   await app.register(cookie);
-  // Security headers from one helmet middleware built at start: @fastify/helmet rebuilt it (and
-  // re-validated the CSP) on every request, 3–4 % of the audit list request's CPU (bench/README.md).
-  const securityHeaders = helmet({
-    contentSecurityPolicy: {
-      directives: {
-        defaultSrc: ["'self'"],
-        scriptSrc: ["'self'"],
-        styleSrc: ["'self'", "'unsafe-inline'"],
-        imgSrc: ["'self'", 'data:'],
-        connectSrc: ["'self'"],
-        fontSrc: ["'self'"],
-        objectSrc: ["'none'"],
-        frameAncestors: ["'none'"],
-        baseUri: ["'self'"],
-        formAction: ["'self'"],
-      },
-    },
-    hsts: { maxAge: 31_536_000, includeSubDomains: true },
-  });
-  app.addHook('onRequest', (req, reply, done) =>
-    securityHeaders(req.raw, reply.raw, (err?: unknown) => done(err === undefined || err instanceof Error ? err : new Error(String(err)))),
-  );
   if (o.corsOrigins.length) await app.register(cors, { origin: [...o.corsOrigins], credentials: true });
   await app.register(rateLimit, {
     global: false,
