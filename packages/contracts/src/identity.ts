@@ -43,7 +43,17 @@ export const meResponse = z.object({
   twoFactorRequired: z.boolean().describe('An organization requires 2FA and this user has not enrolled'),
 });
 
-export const changePasswordBody = z.object({ currentPassword: password, newPassword: password });
+export const changePasswordBody = z.object({
+  currentPassword: password,
+  newPassword: password,
+  revokeTokens: z.boolean().optional().describe('Also revoke every API token of this user (they keep working otherwise)'),
+});
+export const changePasswordResponse = z.object({
+  sessionsRevoked: z.number().int().describe('Other sessions signed out'),
+  tokensRevoked: z.number().int(),
+  tokensKept: z.number().int().describe('API tokens that still work: a password change does not end them'),
+});
+export const tokensRevokedResponse = z.object({ revoked: z.number().int() });
 
 export const totpBeginResponse = z.object({ secret: z.string(), otpauthUrl: z.string() });
 export const totpConfirmBody = z.object({ code: z.string().regex(/^\d{6}$/, 'six digits') });
@@ -96,6 +106,7 @@ export const memberUpdateBody = z.object({
 export const memberParams = z.object({ id: z.string().min(1).max(64), userId: z.string().min(1).max(64) });
 
 export const invitationCreateBody = z.object({ email, role: roleSchema });
+export const invitationParams = z.object({ id: z.string().min(1).max(64), invitationId: z.string().min(1).max(64) });
 export const invitationSchema = z.object({
   id: z.string(),
   email: z.string(),

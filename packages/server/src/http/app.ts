@@ -93,6 +93,9 @@ export async function createHttpApp(opts: HttpOptions): Promise<HttpApp> {
 
   app.addHook('onRequest', async (req, reply) => {
     reply.headers(security).header('x-request-id', req.id);
+    // API answers are never cached by browsers or proxies: several carry secrets shown once
+    // (new tokens, TOTP secrets and recovery codes, generated keys, webhook secrets).
+    if (req.url.startsWith('/api/')) reply.header('cache-control', 'no-store');
   });
 
   // Every API route must say who may call it; a route without an access rule is a bug caught at boot.

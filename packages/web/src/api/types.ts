@@ -8,6 +8,7 @@ import type {
   auditEventSchema,
   auditQuery,
   changePasswordBody,
+  changePasswordResponse,
   invitationAcceptBody,
   invitationSchema,
   loginBody,
@@ -93,6 +94,7 @@ export type SessionStart = z.infer<typeof sessionResponse>;
 export type SetupInput = z.input<typeof setupBody>;
 export type LoginInput = z.input<typeof loginBody>;
 export type ChangePasswordInput = z.input<typeof changePasswordBody>;
+export type PasswordChanged = z.infer<typeof changePasswordResponse>;
 export type TotpEnrolment = z.infer<typeof totpBeginResponse>;
 export type RecoveryCodes = z.infer<typeof totpConfirmResponse>;
 

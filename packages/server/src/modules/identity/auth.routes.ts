@@ -1,5 +1,6 @@
 import {
   changePasswordBody,
+  changePasswordResponse,
   invitationAcceptBody,
   loginBody,
   meResponse,
@@ -94,11 +95,8 @@ export function registerAuthRoutes(app: HttpApp, d: AuthRouteDeps): void {
 
   app.post('/api/v1/me/password', {
     config: { access: 'authenticated', rateLimit: ipLimit },
-    schema: { tags: ['me'], summary: 'Change password; ends every other session', body: changePasswordBody, response: noContent },
-  }, async (req, reply) => {
-    await d.auth.changePassword(req.ctx, req.body.currentPassword, req.body.newPassword);
-    return reply.code(204).send(null);
-  });
+    schema: { tags: ['me'], summary: 'Change password; ends every other session. API tokens keep working unless revokeTokens', body: changePasswordBody, response: { 200: changePasswordResponse } },
+  }, async (req) => d.auth.changePassword(req.ctx, req.body.currentPassword, req.body.newPassword, { revokeTokens: req.body.revokeTokens }));
 
   app.post('/api/v1/me/totp', {
     config: { access: 'authenticated' },

@@ -10,6 +10,7 @@ import { checkPasswordPolicy, dummyHash, hashPassword, verifyPassword } from './
 import { normaliseRecoveryCode, sha256 } from './secret-tokens.js';
 import type { SessionStore } from './sessions.js';
 import { defaultLoginThrottle, LoginThrottle, type LoginThrottleOptions } from './throttle.js';
+import type { TokenService } from './tokens.service.js';
 import { matchTotpStep } from './totp.js';
 
 export type UserRow = Selectable<UsersTable>;
@@ -49,6 +50,7 @@ export class AuthService {
     private readonly sessions: SessionStore,
     private readonly audit: AuditLog,
     private readonly clock: () => number,
+    private readonly tokens: Pick<TokenService, 'revokeAllOf' | 'countLive'>,
     throttle: Partial<Omit<LoginThrottleOptions, 'clock'>> = {},
   ) {
     this.throttle = new LoginThrottle({ ...defaultLoginThrottle, ...throttle, clock });
@@ -231,8 +233,16 @@ export class AuthService {
     await this.audit.record(ctx, { action: 'auth.logout', targetType: 'user', targetId: ctx.actor?.userId ?? null });
   }
 
-  /** Changes the password after checking the current one; every other session ends. */
-  async changePassword(ctx: RequestContext, currentPassword: string, newPassword: string): Promise<void> {
+  /**
+   * Changes the password after checking the current one; every other session ends.
+   * API tokens keep working unless `revokeTokens`: the answer says how many were kept.
+   */
+  async changePassword(
+    ctx: RequestContext,
+    currentPassword: string,
+    newPassword: string,
+    opts: { revokeTokens?: boolean } = {},
+  ): Promise<{ sessionsRevoked: number; tokensRevoked: number; tokensKept: number }> {
     const actor = ctx.actor;
     if (!actor) throw invalidCredentials();
     this.checkAttempt(ctx, actor.email);
@@ -247,8 +257,11 @@ export class AuthService {
       .set({ password_hash: await hashPassword(newPassword), updated_at: this.now() })
       .where('id', '=', user.id)
       .execute();
-    const revoked = await this.sessions.revokeAllOf(user.id, actor.sessionId);
-    await this.audit.record(ctx, { action: 'auth.password_changed', targetType: 'user', targetId: user.id, diff: { sessionsRevoked: revoked } });
+    const sessionsRevoked = await this.sessions.revokeAllOf(user.id, actor.sessionId);
+    const tokensRevoked = opts.revokeTokens ? await this.tokens.revokeAllOf(user.id) : 0;
+    const tokensKept = await this.tokens.countLive(user.id);
+    await this.audit.record(ctx, { action: 'auth.password_changed', targetType: 'user', targetId: user.id, diff: { sessionsRevoked, tokensRevoked, tokensKept } });
+    return { sessionsRevoked, tokensRevoked, tokensKept };
   }
 
   /** Verifies a user's password (for sensitive changes such as disabling 2FA). */

@@ -50,7 +50,7 @@ export function createIdentity(o: IdentityOptions): Identity & { sessions: Sessi
   const audit = new AuditLog(o.db, clock);
   const sessions = new SessionStore(o.db, sessionPolicy, clock);
   const tokens = new TokenService(o.db, audit, clock);
-  const auth = new AuthService(o.db, o.box, sessions, audit, clock);
+  const auth = new AuthService(o.db, o.box, sessions, audit, clock, tokens);
   const totp = new TotpService(o.db, o.box, auth, audit, clock);
   const organizations = new OrganizationService(o.db, audit, auth, o.publicUrl, clock);
   const guard = new IdentityGuard(o.db, sessions, tokens, clock);

@@ -3,6 +3,7 @@ import {
   auditQuery,
   idParams,
   invitationCreateBody,
+  invitationParams,
   invitationSchema,
   memberAddBody,
   memberParams,
@@ -15,6 +16,7 @@ import {
   tokenCreateBody,
   tokenCreatedResponse,
   tokenSchema,
+  tokensRevokedResponse,
 } from '@devflow/contracts';
 import { z } from 'zod';
 import type { HttpApp } from '../../http/app.js';
@@ -86,6 +88,14 @@ export function registerOrganizationRoutes(app: HttpApp, d: OrganizationRouteDep
     schema: { tags: ['organizations'], summary: 'Invite by a single-use link valid 7 days', params: idParams, body: invitationCreateBody, response: { 201: invitationSchema } },
   }, async (req, reply) => reply.code(201).send(await d.organizations.invite(req.ctx, req.params.id, req.body)));
 
+  app.delete('/api/v1/organizations/:id/invitations/:invitationId', {
+    config: { access: { action: 'member.manage', resource: orgResource } },
+    schema: { tags: ['organizations'], summary: 'Revoke a pending invitation: its link stops working', params: invitationParams, response: { 204: z.null() } },
+  }, async (req, reply) => {
+    await d.organizations.revokeInvitation(req.ctx, req.params.id, req.params.invitationId);
+    return reply.code(204).send(null);
+  });
+
   app.get('/api/v1/tokens', {
     config: { access: 'authenticated' },
     schema: { tags: ['tokens'], summary: "The caller's API tokens", response: { 200: pageOf(tokenSchema) } },
@@ -98,6 +108,11 @@ export function registerOrganizationRoutes(app: HttpApp, d: OrganizationRouteDep
     const { row, token } = await d.tokens.create(req.ctx, req.body);
     return reply.code(201).send({ ...presentToken(row), token });
   });
+
+  app.delete('/api/v1/tokens', {
+    config: { access: 'authenticated' },
+    schema: { tags: ['tokens'], summary: "Revoke every API token of the caller (signed-in session only)", response: { 200: tokensRevokedResponse } },
+  }, async (req) => ({ revoked: await d.tokens.revokeAll(req.ctx) }));
 
   app.delete('/api/v1/tokens/:id', {
     config: { access: 'authenticated' },

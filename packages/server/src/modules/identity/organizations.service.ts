@@ -236,6 +236,20 @@ export class OrganizationService {
     return rows.map((r) => ({ id: r.id, email: r.email, role: r.role, expiresAt: r.expires_at }));
   }
 
+  /** Revokes a pending invitation of this organization; another organization's id answers 404. */
+  async revokeInvitation(ctx: RequestContext, organizationId: string, invitationId: string): Promise<void> {
+    const res = await this.db.kysely
+      .updateTable('invitations')
+      .set({ revoked_at: this.now() })
+      .where('id', '=', invitationId)
+      .where('organization_id', '=', organizationId)
+      .where('accepted_at', 'is', null)
+      .where('revoked_at', 'is', null)
+      .executeTakeFirst();
+    if (Number(res.numUpdatedRows) !== 1) throw notFound('invitation', invitationId);
+    await this.audit.record(ctx, { action: 'invitation.revoke', organizationId, targetType: 'invitation', targetId: invitationId });
+  }
+
   /**
    * Accepts an invitation once: a signed-in user joins with the invited role;
    * without a session, a new account is made with the given name and password.
