@@ -41,7 +41,15 @@ export const meResponse = z.object({
   memberships: z.array(membershipSummarySchema),
   via: z.enum(['session', 'token']),
   twoFactorRequired: z.boolean().describe('An organization requires 2FA and this user has not enrolled'),
+  installationAdmin: z.boolean().describe('Administers the installation itself: /metrics, instance settings, creating organizations'),
 });
+
+export const instanceSettingsSchema = z
+  .object({
+    allowOrganizationCreation: z.boolean().describe('Any signed-in user may create organizations; otherwise only installation administrators (the default)'),
+  })
+  .meta({ id: 'InstanceSettings' });
+export const instanceSettingsUpdateBody = z.object({ allowOrganizationCreation: z.boolean().optional() }).strict();
 
 export const changePasswordBody = z.object({
   currentPassword: password,

@@ -8,8 +8,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addMember, createToken, setupOwner, startTestApp, TEST_PASSWORD, type Session, type TestApp } from '../support/app.js';
 
 type Role = 'viewer' | 'developer' | 'admin';
-/** public: anyone; self: any signed-in user, on their own things; a role: that role or higher in the resource's organization. */
-type Min = 'public' | 'self' | Role;
+/**
+ * public: anyone; self: any signed-in user, on their own things; a role: that role or higher in the
+ * resource's organization; installation: installation administrators only (no walked actor is one).
+ */
+type Min = 'public' | 'self' | 'installation' | Role;
 /** org: the path names a resource of organization A; list: organization-wide list, filtered to what the caller may see. */
 interface Rule {
   min: Min;
@@ -18,7 +21,9 @@ interface Rule {
 
 const matrix: Record<string, Rule> = {
   'GET /healthz': { min: 'public' },
-  'GET /metrics': { min: 'admin', scope: 'list' },
+  'GET /metrics': { min: 'installation' },
+  'GET /api/v1/instance': { min: 'installation' },
+  'PATCH /api/v1/instance': { min: 'installation' },
   'GET /api/v1/events': { min: 'self' },
   'GET /api/v1/auth/setup': { min: 'public' },
   'POST /api/v1/auth/setup': { min: 'public' },
@@ -35,7 +40,7 @@ const matrix: Record<string, Rule> = {
   'DELETE /api/v1/tokens/{id}': { min: 'self' },
   'DELETE /api/v1/tokens': { min: 'self' },
   'GET /api/v1/organizations': { min: 'self' },
-  'POST /api/v1/organizations': { min: 'self' },
+  'POST /api/v1/organizations': { min: 'installation' },
   'GET /api/v1/organizations/{id}': { min: 'viewer', scope: 'org' },
   'PATCH /api/v1/organizations/{id}': { min: 'admin', scope: 'org' },
   'GET /api/v1/organizations/{id}/members': { min: 'viewer', scope: 'org' },
@@ -278,8 +283,9 @@ describe('authorization matrix over the OpenAPI document', () => {
     if (rule.min === 'public') return 'allow';
     if (actor === 'anonymous') return 401;
     if (rule.min === 'self') return 'allow';
+    if (rule.min === 'installation') return 403;
     if (actor === 'outsider') return rule.scope === 'org' ? 404 : 'allow';
-    return rank[actor] >= rank[rule.min] ? 'allow' : 403;
+    return rank[actor] >= rank[rule.min as Role] ? 'allow' : 403;
   }
 
   it.each(['anonymous', 'outsider', 'viewer', 'developer', 'admin'] as const)('as %s', async (actor) => {

@@ -18,6 +18,8 @@ export interface Actor {
   memberships: ReadonlyMap<string, MembershipGrant>;
   /** Some organization of the user requires 2FA and the user has not enrolled. */
   twoFactorRequired: boolean;
+  /** Administers the installation (installation_admins), whatever the organizations. */
+  installationAdmin: boolean;
 }
 
 /** What a service needs to know about the request: who, from where, and whether it was audited. */

@@ -90,6 +90,7 @@ export function registerAuthRoutes(app: HttpApp, d: AuthRouteDeps): void {
       memberships: orgs.map((o) => ({ organizationId: o.id, organizationName: o.name, role: o.role, requireTwoFactor: o.requireTwoFactor })),
       via: actor.kind === 'token' ? ('token' as const) : ('session' as const),
       twoFactorRequired: actor.twoFactorRequired,
+      installationAdmin: actor.installationAdmin,
     };
   });
 

@@ -79,6 +79,7 @@ export class AuthService {
   /**
    * Creates a user who owns a new organization. With `firstRunOnly`, refuses
    * once any user exists (the setup endpoint); the CLI may add more admins.
+   * The setup user, and users the CLI creates, administer the installation.
    */
   async createAdmin(
     ctx: RequestContext,
@@ -116,6 +117,7 @@ export class AuthService {
         .insertInto('memberships')
         .values({ id: newId('mem'), organization_id: organizationId, user_id: user.id, role: 'owner', created_at: now })
         .execute();
+      await trx.insertInto('installation_admins').values({ user_id: user.id, created_at: now }).execute();
     });
     await this.audit.record(ctx, {
       action: opts.firstRunOnly ? 'auth.setup' : 'user.create',

@@ -66,6 +66,12 @@ export class IdentityGuard implements RequestGuard {
       throw new AppError('forbidden', 'auth.two_factor_required', 'Your organization requires two-factor sign-in. Enrol an authenticator app first (Account → Two-factor).');
     }
     if (access === 'authenticated') return;
+    if ('installation' in access) {
+      // Installation-wide: organization roles do not count; deny unless the user administers the installation.
+      if (!actor.installationAdmin) throw new AppError('forbidden', 'auth.installation_admin_required', 'Only installation administrators may do this.');
+      if (!hasAbility(actor.abilities, access.installation)) throw abilityMissing(access.installation);
+      return;
+    }
     const rule = actions[access.action];
     if (!access.resource) {
       // Lists: the caller needs the action somewhere; the service shows only what the caller may see.
@@ -133,6 +139,7 @@ export class IdentityGuard implements RequestGuard {
     const user = await this.db.kysely.selectFrom('users').select(['id', 'email', 'name', 'totp_enabled']).where('id', '=', userId).executeTakeFirst();
     if (!user) return undefined;
     const { memberships, requireTwoFactor } = await loadMemberships(this.db, userId);
+    const admin = await this.db.kysely.selectFrom('installation_admins').select('user_id').where('user_id', '=', userId).executeTakeFirst();
     return {
       kind: via.kind,
       userId: user.id,
@@ -145,6 +152,7 @@ export class IdentityGuard implements RequestGuard {
       csrfToken: via.kind === 'user' ? via.csrfToken : undefined,
       memberships,
       twoFactorRequired: requireTwoFactor && !user.totp_enabled,
+      installationAdmin: !!admin,
     };
   }
 }

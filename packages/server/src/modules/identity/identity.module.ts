@@ -11,6 +11,8 @@ import { AuditLog } from './audit.service.js';
 import { registerAuthRoutes } from './auth.routes.js';
 import { AuthService } from './auth.service.js';
 import { IdentityGuard } from './identity.guard.js';
+import { registerInstanceRoutes } from './instance.routes.js';
+import { InstanceService } from './instance.service.js';
 import { registerOrganizationRoutes } from './organizations.routes.js';
 import { OrganizationService } from './organizations.service.js';
 import { sha256 } from './secret-tokens.js';
@@ -41,6 +43,7 @@ export interface Identity {
   auth: AuthService;
   guard: IdentityGuard;
   organizations: OrganizationService;
+  instance: InstanceService;
 }
 
 /** Builds the identity services without HTTP (the CLI uses this too). */
@@ -52,9 +55,10 @@ export function createIdentity(o: IdentityOptions): Identity & { sessions: Sessi
   const tokens = new TokenService(o.db, audit, clock);
   const auth = new AuthService(o.db, o.box, sessions, audit, clock, tokens);
   const totp = new TotpService(o.db, o.box, auth, audit, clock);
-  const organizations = new OrganizationService(o.db, audit, auth, o.publicUrl, clock);
+  const instance = new InstanceService(o.db, audit, clock);
+  const organizations = new OrganizationService(o.db, audit, auth, o.publicUrl, clock, instance);
   const guard = new IdentityGuard(o.db, sessions, tokens, clock);
-  return { audit, auth, guard, organizations, sessions, tokens, totp, sessionPolicy };
+  return { audit, auth, guard, organizations, instance, sessions, tokens, totp, sessionPolicy };
 }
 
 /**
@@ -121,5 +125,6 @@ export async function registerIdentity(app: HttpApp, o: IdentityOptions): Promis
     loginPerMinute: o.loginPerMinute ?? 10,
   });
   registerOrganizationRoutes(app, { organizations: id.organizations, tokens: id.tokens, audit: id.audit });
+  registerInstanceRoutes(app, { instance: id.instance });
   return id;
 }

@@ -5,6 +5,7 @@ import { AppError, conflict, invalid, notFound } from '../../lib/errors.js';
 import { newId } from '../../lib/ids.js';
 import type { RequestContext } from './actor.js';
 import type { AuditLog } from './audit.service.js';
+import type { InstanceService } from './instance.service.js';
 import { presentUser, type AuthService, type UserRow } from './auth.service.js';
 import { checkPasswordPolicy, hashPassword } from './passwords.js';
 import { randomSecret, sha256 } from './secret-tokens.js';
@@ -29,6 +30,7 @@ export class OrganizationService {
     private readonly auth: AuthService,
     private readonly publicUrl: string,
     private readonly clock: () => number,
+    private readonly instance: Pick<InstanceService, 'assertMayCreateOrganization'>,
   ) {}
 
   private now(): string {
@@ -54,12 +56,13 @@ export class OrganizationService {
     return org;
   }
 
-  /** Creates an organization owned by the caller. */
+  /** Creates an organization owned by the caller, if the installation lets the caller create one. */
   async create(ctx: RequestContext, name: string) {
     const actor = need(ctx);
     if (actor.kind === 'token' && !actor.abilities?.has('admin')) {
       throw new AppError('forbidden', 'auth.ability_missing', 'Creating an organization needs a session or a token with the admin ability.');
     }
+    await this.instance.assertMayCreateOrganization(actor.userId);
     const now = this.now();
     const id = newId('org');
     await this.db.kysely.transaction().execute(async (trx) => {
