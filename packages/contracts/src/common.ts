@@ -34,3 +34,22 @@ export function pageOf<T extends z.ZodType>(item: T) {
 
 /** An ISO-8601 UTC timestamp. */
 export const isoTime = z.string().describe('ISO-8601 UTC time');
+
+/** Control characters (NUL, CR, LF, tab, ESC…, DEL) and UTF-16 halves without their pair. */
+const UNSAFE_TEXT = /[\u0000-\u001f\u007f]|\p{Cs}/u;
+
+/**
+ * True for text a person would type on one line: no control character (NUL,
+ * CR/LF…) that could split a log line, a header or a config file, and no lone
+ * surrogate that breaks UTF-8 on the way to the database or a server.
+ */
+export function isPlainText(text: string): boolean {
+  return !UNSAFE_TEXT.test(text);
+}
+
+export const PLAIN_TEXT_MESSAGE = 'must not contain control characters (NUL, line breaks…) or broken Unicode';
+
+/** The one refinement of every name, branch and free-text field: a field error on NUL, CR/LF or a lone surrogate. */
+export function plainText(max: number, min = 1) {
+  return z.string().trim().min(min).max(max).refine(isPlainText, PLAIN_TEXT_MESSAGE);
+}

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { isoTime } from './common.js';
+import { isoTime, plainText } from './common.js';
 
 export const roleSchema = z.enum(['owner', 'admin', 'developer', 'viewer']);
 export type RoleName = z.infer<typeof roleSchema>;
@@ -22,8 +22,8 @@ export const membershipSummarySchema = z.object({
 export const setupBody = z.object({
   email,
   password,
-  name: z.string().trim().min(1).max(100),
-  organizationName: z.string().trim().min(1).max(100),
+  name: plainText(100),
+  organizationName: plainText(100),
 });
 
 export const loginBody = z.object({
@@ -80,7 +80,7 @@ export const tokenSchema = z
   })
   .meta({ id: 'ApiToken' });
 export const tokenCreateBody = z.object({
-  name: z.string().trim().min(1).max(100),
+  name: plainText(100),
   abilities: z.array(abilitySchema).min(1),
   expiresAt: z.iso.datetime().optional(),
 });
@@ -89,9 +89,9 @@ export const tokenCreatedResponse = tokenSchema.extend({ token: z.string().descr
 export const organizationSchema = z
   .object({ id: z.string(), name: z.string(), requireTwoFactor: z.boolean(), role: roleSchema, createdAt: isoTime })
   .meta({ id: 'Organization' });
-export const organizationCreateBody = z.object({ name: z.string().trim().min(1).max(100) });
+export const organizationCreateBody = z.object({ name: plainText(100) });
 export const organizationUpdateBody = z.object({
-  name: z.string().trim().min(1).max(100).optional(),
+  name: plainText(100).optional(),
   requireTwoFactor: z.boolean().optional(),
 });
 
@@ -124,7 +124,7 @@ export const invitationSchema = z.object({
 });
 export const invitationAcceptBody = z.object({
   token: z.string().min(10).max(200),
-  name: z.string().trim().min(1).max(100).optional(),
+  name: plainText(100).optional(),
   password: password.optional(),
 });
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { isoTime } from './common.js';
+import { isoTime, plainText } from './common.js';
 
 /** A SHA-256 key fingerprint as `ssh-keygen -lf` prints it. */
 const fingerprint = z.string().regex(/^SHA256:[A-Za-z0-9+/]{43}$/, 'SHA256:<43 base64 characters>');
@@ -21,7 +21,7 @@ export type SshKey = z.infer<typeof sshKeySchema>;
 
 export const sshKeyCreateBody = z.object({
   organizationId: z.string().min(1).max(64),
-  name: z.string().trim().min(1).max(100),
+  name: plainText(100),
   privateKey: z
     .string()
     .min(1)
@@ -105,7 +105,7 @@ const unixUser = z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, 'a Unix user name'
 
 export const serverCreateBody = z.object({
   organizationId: z.string().min(1).max(64),
-  name: z.string().trim().min(1).max(100),
+  name: plainText(100),
   host: hostname,
   port: z.number().int().min(1).max(65535).default(22),
   user: unixUser.default('root'),
@@ -114,7 +114,7 @@ export const serverCreateBody = z.object({
 });
 
 export const serverUpdateBody = z.object({
-  name: z.string().trim().min(1).max(100).optional(),
+  name: plainText(100).optional(),
   host: hostname.optional(),
   port: z.number().int().min(1).max(65535).optional(),
   user: unixUser.optional(),
