@@ -42,6 +42,8 @@ export function registerOrganizationRoutes(app: HttpApp, d: OrganizationRouteDep
 
   app.post('/api/v1/organizations', {
     config: { access: 'authenticated' },
+    // Who may create organizations is an instance setting: refused before the body is looked at.
+    preValidation: async (req) => d.organizations.assertMayCreate(req.ctx),
     schema: { tags: ['organizations'], summary: 'Create an organization owned by the caller', body: organizationCreateBody, response: { 201: organizationSchema } },
   }, async (req, reply) => reply.code(201).send(await d.organizations.create(req.ctx, req.body.name)));
 

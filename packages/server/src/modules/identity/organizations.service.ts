@@ -56,13 +56,22 @@ export class OrganizationService {
     return org;
   }
 
-  /** Creates an organization owned by the caller, if the installation lets the caller create one. */
-  async create(ctx: RequestContext, name: string) {
+  /**
+   * Refuses callers who may not create organizations: tokens without the admin ability, and anyone
+   * but installation administrators unless the installation allows it. Runs before the body is validated.
+   */
+  async assertMayCreate(ctx: RequestContext): Promise<void> {
     const actor = need(ctx);
     if (actor.kind === 'token' && !actor.abilities?.has('admin')) {
       throw new AppError('forbidden', 'auth.ability_missing', 'Creating an organization needs a session or a token with the admin ability.');
     }
     await this.instance.assertMayCreateOrganization(actor.userId);
+  }
+
+  /** Creates an organization owned by the caller, if the installation lets the caller create one. */
+  async create(ctx: RequestContext, name: string) {
+    await this.assertMayCreate(ctx);
+    const actor = need(ctx);
     const now = this.now();
     const id = newId('org');
     await this.db.kysely.transaction().execute(async (trx) => {
