@@ -35,8 +35,8 @@ export function pageOf<T extends z.ZodType>(item: T) {
 /** An ISO-8601 UTC timestamp. */
 export const isoTime = z.string().describe('ISO-8601 UTC time');
 
-/** Control characters (NUL, CR, LF, tab, ESC…, DEL) and UTF-16 halves without their pair. */
-const UNSAFE_TEXT = /[\u0000-\u001f\u007f]|\p{Cs}/u;
+/** A UTF-16 half without its pair (a code point of category Cs, matched only when alone under the u flag). */
+const LONE_SURROGATE = /\p{Cs}/u;
 
 /**
  * True for text a person would type on one line: no control character (NUL,
@@ -44,7 +44,11 @@ const UNSAFE_TEXT = /[\u0000-\u001f\u007f]|\p{Cs}/u;
  * surrogate that breaks UTF-8 on the way to the database or a server.
  */
 export function isPlainText(text: string): boolean {
-  return !UNSAFE_TEXT.test(text);
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x20 || c === 0x7f) return false; // NUL, CR, LF, tab, ESC… and DEL
+  }
+  return !LONE_SURROGATE.test(text);
 }
 
 export const PLAIN_TEXT_MESSAGE = 'must not contain control characters (NUL, line breaks…) or broken Unicode';
