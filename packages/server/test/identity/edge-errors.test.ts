@@ -75,20 +75,21 @@ describe('errors before a route runs are problem+json with the security headers'
   afterAll(async () => t?.close());
 
   const cases = [
-    { name: 'a malformed percent-encoding', url: '/api/v1/organizations/%E0%A4%A', status: 400, code: 'request.bad_url' },
-    { name: 'a malformed URL outside the API', url: '/%', status: 400, code: 'request.bad_url' },
-    { name: 'a path parameter over the length limit', url: `/api/v1/organizations/${'a'.repeat(200)}`, status: 414, code: 'request.uri_too_long' },
+    { name: 'a malformed percent-encoding', method: 'GET', url: '/api/v1/organizations/%E0%A4%A', status: 400, code: 'request.bad_url' },
+    { name: 'a malformed URL outside the API', method: 'GET', url: '/%', status: 400, code: 'request.bad_url' },
+    // Not GET: there the dashboard's catch-all route may take the URL first (a 404 problem).
+    { name: 'a path parameter over the length limit', method: 'DELETE', url: `/api/v1/tokens/${'a'.repeat(200)}`, status: 414, code: 'request.uri_too_long' },
   ];
 
   for (const c of cases) {
     it(`answers ${c.name} (${c.status}) through the one error handler, in-process`, async () => {
-      const res = await t.app.http!.inject({ method: 'GET', url: c.url });
+      const res = await t.app.http!.inject({ method: c.method as 'GET', url: c.url });
       expect(res.statusCode).toBe(c.status);
       expectProblem(c.status, c.code, res.headers, res.body);
     });
 
     it(`answers ${c.name} (${c.status}) the same over a socket`, async () => {
-      const res = await rawRequest(port, `GET ${c.url} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`);
+      const res = await rawRequest(port, `${c.method} ${c.url} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`);
       expect(res.status).toBe(c.status);
       expectProblem(c.status, c.code, res.headers, res.body);
     });
