@@ -5,7 +5,7 @@
  */
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApp, type TestApp } from '../support/app.js';
+import { setupOwner, startTestApp, type TestApp } from '../support/app.js';
 
 interface RawAnswer {
   status: number;
@@ -108,6 +108,18 @@ describe('errors before a route runs are problem+json with the security headers'
     const garbage = await rawRequest(port, 'HELLO \x01 there\r\n\r\n');
     expect(garbage.status).toBe(400);
     expectProblem(400, 'request.malformed', garbage.headers, garbage.body);
+  });
+
+  it('sends the security headers on an event stream too (a hijacked response)', async () => {
+    const owner = await setupOwner(t);
+    const ctrl = new AbortController();
+    const res = await fetch(`http://127.0.0.1:${port}/api/v1/events`, { headers: { cookie: `devflow_session=${owner.cookie}`, accept: 'text/event-stream' }, signal: ctrl.signal });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toContain('text/event-stream');
+    expect(res.headers.get('content-security-policy')).toContain("default-src 'self'");
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(res.headers.get('cache-control')).toBe('no-cache, no-transform');
+    ctrl.abort();
   });
 
   it('still answers a normal request on the same server', async () => {
