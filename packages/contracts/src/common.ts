@@ -48,3 +48,26 @@ export const isoTime = z.string().describe('ISO-8601 UTC time');
 
 /** `Last-Event-ID` of a resumed event stream (the id of the last event the client holds). */
 export const lastEventIdHeaders = z.object({ 'last-event-id': z.coerce.number().int().min(0).optional() }).loose();
+
+/** A UTF-16 half without its pair (a code point of category Cs, matched only when alone under the u flag). */
+const LONE_SURROGATE = /\p{Cs}/u;
+
+/**
+ * True for text a person would type on one line: no control character (NUL,
+ * CR/LF…) that could split a log line, a header or a config file, and no lone
+ * surrogate that breaks UTF-8 on the way to the database or a server.
+ */
+export function isPlainText(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x20 || c === 0x7f) return false; // NUL, CR, LF, tab, ESC… and DEL
+  }
+  return !LONE_SURROGATE.test(text);
+}
+
+export const PLAIN_TEXT_MESSAGE = 'must not contain control characters (NUL, line breaks…) or broken Unicode';
+
+/** The one refinement of every name, branch and free-text field: a field error on NUL, CR/LF or a lone surrogate. */
+export function plainText(max: number, min = 1) {
+  return z.string().trim().min(min).max(max).refine(isPlainText, PLAIN_TEXT_MESSAGE);
+}

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { isoTime, pageOf } from './common.js';
+import { isoTime, isPlainText, pageOf, plainText } from './common.js';
 import { frameworkNames } from './values.js';
 
 // ---------------------------------------------------------------- shared rules
@@ -21,8 +21,8 @@ function hasControlOrSpace(text: string): boolean {
 export function isValidBranchName(name: string): boolean {
   if (name.length === 0 || name.length > 255) return false;
   if (name.startsWith('-') || name === '@' || name === 'HEAD') return false;
-  // control characters, space and the characters Git forbids in refs
-  if (hasControlOrSpace(name) || /[~^:?*[\\]/.test(name)) return false;
+  // control characters, space, broken Unicode (the shared text rule) and the characters Git forbids in refs
+  if (!isPlainText(name) || hasControlOrSpace(name) || /[~^:?*[\\]/.test(name)) return false;
   if (name.includes('..') || name.includes('@{') || name.includes('//')) return false;
   if (name.startsWith('/') || name.endsWith('/') || name.endsWith('.')) return false;
   return name.split('/').every((c) => c.length > 0 && !c.startsWith('.') && !c.endsWith('.lock'));
@@ -110,7 +110,7 @@ export const projectCreatedResponse = projectSchema.extend({
 
 export const projectCreateBody = z.object({
   organizationId: z.string().min(1).max(64),
-  name: z.string().trim().min(1).max(100),
+  name: plainText(100),
   slug: slug.optional().describe('Directory name on servers; derived from the name when omitted'),
   repositoryUrl,
   branch: branchName.default('main').describe('Branch read for detection'),
@@ -118,13 +118,13 @@ export const projectCreateBody = z.object({
 });
 
 export const projectUpdateBody = z.object({
-  name: z.string().trim().min(1).max(100).optional(),
+  name: plainText(100).optional(),
   repositoryUrl: repositoryUrl.optional(),
   framework: frameworkSchema.nullable().optional(),
 });
 
 export const projectCloneBody = z.object({
-  name: z.string().trim().min(1).max(100),
+  name: plainText(100),
   slug: slug.optional(),
 });
 
@@ -285,7 +285,7 @@ export const deploymentListQuery = z.object({
   cursor: z.string().max(200).optional(),
 });
 
-export const deploymentRejectBody = z.object({ reason: z.string().trim().max(500).optional() });
+export const deploymentRejectBody = z.object({ reason: plainText(500, 0).optional() });
 
 export const logLineSchema = z.object({
   seq: z.number().int(),

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { isoTime, pageOf } from './common.js';
+import { isoTime, pageOf, plainText, isPlainText, PLAIN_TEXT_MESSAGE } from './common.js';
 
 // ---------------------------------------------------------------- domains
 
@@ -9,8 +9,8 @@ export type TlsMode = z.infer<typeof tlsModeSchema>;
 export const redirectStatusSchema = z.union([z.literal(301), z.literal(302), z.literal(307), z.literal(308)]);
 
 export const redirectRuleSchema = z.object({
-  from: z.string().min(1).max(1024).describe('Exact request path, e.g. /old-page'),
-  to: z.string().min(1).max(2048).describe('Absolute http(s) URL or a path on this site'),
+  from: z.string().min(1).max(1024).refine(isPlainText, PLAIN_TEXT_MESSAGE).describe('Exact request path, e.g. /old-page'),
+  to: z.string().min(1).max(2048).refine(isPlainText, PLAIN_TEXT_MESSAGE).describe('Absolute http(s) URL or a path on this site'),
   status: redirectStatusSchema.default(301),
 });
 export type RedirectRule = z.infer<typeof redirectRuleSchema>;
@@ -19,7 +19,7 @@ export const verificationMethodSchema = z.enum(['dns', 'http']);
 export const challengeTypeSchema = z.enum(['http-01', 'dns-01']);
 
 export const domainCreateBody = z.object({
-  hostname: z.string().trim().min(1).max(300).describe('Host name; IDN is accepted and stored as punycode; *.example.com for a wildcard'),
+  hostname: plainText(300).describe('Host name; IDN is accepted and stored as punycode; *.example.com for a wildcard'),
   redirectTo: z.url().max(2048).optional().describe('Send every request of this domain to this URL (the path is kept when the URL has none)'),
   redirectStatus: redirectStatusSchema.default(301).describe('Status of the redirectTo redirect'),
   tls: tlsModeSchema.default('acme'),
@@ -129,7 +129,7 @@ export const dnsProviderKindSchema = z.enum(['challtestsrv', 'powerdns', 'rfc213
 export type DnsProviderKind = z.infer<typeof dnsProviderKindSchema>;
 
 export const dnsProviderCreateBody = z.object({
-  name: z.string().trim().min(1).max(100),
+  name: plainText(100),
   kind: dnsProviderKindSchema,
   config: z
     .record(z.string(), z.union([z.string().max(500), z.number()]))

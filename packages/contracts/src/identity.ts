@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { isoTime, pageOf } from './common.js';
+import { isoTime, pageOf, plainText } from './common.js';
 import { abilityNames, roleNames } from './values.js';
 
 export const roleSchema = z.enum(roleNames);
@@ -24,8 +24,8 @@ export const membershipSummarySchema = z.object({
 export const setupBody = z.object({
   email,
   password,
-  name: z.string().trim().min(1).max(100),
-  organizationName: z.string().trim().min(1).max(100),
+  name: plainText(100),
+  organizationName: plainText(100),
 });
 
 export const loginBody = z.object({
@@ -43,9 +43,27 @@ export const meResponse = z.object({
   memberships: z.array(membershipSummarySchema),
   via: z.enum(['session', 'token']),
   twoFactorRequired: z.boolean().describe('An organization requires 2FA and this user has not enrolled'),
+  installationAdmin: z.boolean().describe('Administers the installation itself: /metrics, instance settings, creating organizations'),
 }).meta({ id: 'Me' });
 
-export const changePasswordBody = z.object({ currentPassword: password, newPassword: password });
+export const instanceSettingsSchema = z
+  .object({
+    allowOrganizationCreation: z.boolean().describe('Any signed-in user may create organizations; otherwise only installation administrators (the default)'),
+  })
+  .meta({ id: 'InstanceSettings' });
+export const instanceSettingsUpdateBody = z.object({ allowOrganizationCreation: z.boolean().optional() }).strict();
+
+export const changePasswordBody = z.object({
+  currentPassword: password,
+  newPassword: password,
+  revokeTokens: z.boolean().optional().describe('Also revoke every API token of this user (they keep working otherwise)'),
+});
+export const changePasswordResponse = z.object({
+  sessionsRevoked: z.number().int().describe('Other sessions signed out'),
+  tokensRevoked: z.number().int(),
+  tokensKept: z.number().int().describe('API tokens that still work: a password change does not end them'),
+}).meta({ id: 'PasswordChanged' });
+export const tokensRevokedResponse = z.object({ revoked: z.number().int() }).meta({ id: 'TokensRevoked' });
 
 export const totpBeginResponse = z.object({ secret: z.string(), otpauthUrl: z.string() }).meta({ id: 'TotpEnrolment' });
 export const totpConfirmBody = z.object({ code: z.string().regex(/^\d{6}$/, 'six digits') });
@@ -64,7 +82,7 @@ export const tokenSchema = z
   })
   .meta({ id: 'ApiToken' });
 export const tokenCreateBody = z.object({
-  name: z.string().trim().min(1).max(100),
+  name: plainText(100),
   abilities: z.array(abilitySchema).min(1),
   expiresAt: z.iso.datetime().optional(),
 });
@@ -73,9 +91,9 @@ export const tokenCreatedResponse = tokenSchema.extend({ token: z.string().descr
 export const organizationSchema = z
   .object({ id: z.string(), name: z.string(), requireTwoFactor: z.boolean(), role: roleSchema, createdAt: isoTime })
   .meta({ id: 'Organization' });
-export const organizationCreateBody = z.object({ name: z.string().trim().min(1).max(100) });
+export const organizationCreateBody = z.object({ name: plainText(100) });
 export const organizationUpdateBody = z.object({
-  name: z.string().trim().min(1).max(100).optional(),
+  name: plainText(100).optional(),
   requireTwoFactor: z.boolean().optional(),
 });
 
@@ -100,6 +118,7 @@ const grantedProjects = z.array(z.string().min(1).max(64)).max(500).nullable().o
 export const invitationCreateBody = z.object({ email, role: roleSchema, projectIds: grantedProjects.describe('Projects the member may see; null or absent: every project') });
 /** Adding a member is inviting them: the same body. */
 export const memberAddBody = invitationCreateBody;
+export const invitationParams = z.object({ id: z.string().min(1).max(64), invitationId: z.string().min(1).max(64) });
 export const invitationSchema = z.object({
   id: z.string(),
   email: z.string(),
@@ -110,7 +129,7 @@ export const invitationSchema = z.object({
 }).meta({ id: 'Invitation' });
 export const invitationAcceptBody = z.object({
   token: z.string().min(10).max(200),
-  name: z.string().trim().min(1).max(100).optional(),
+  name: plainText(100).optional(),
   password: password.optional(),
 });
 
@@ -161,6 +180,7 @@ export type SetupStatus = z.infer<typeof setupStatusResponse>;
 export type SetupInput = z.input<typeof setupBody>;
 export type LoginInput = z.input<typeof loginBody>;
 export type ChangePasswordInput = z.input<typeof changePasswordBody>;
+export type PasswordChanged = z.infer<typeof changePasswordResponse>;
 export type TotpEnrolment = z.infer<typeof totpBeginResponse>;
 export type RecoveryCodes = z.infer<typeof totpConfirmResponse>;
 export type ApiToken = z.infer<typeof tokenSchema>;

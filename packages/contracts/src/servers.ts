@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { isoTime, pageOf } from './common.js';
+import { isoTime, pageOf, plainText } from './common.js';
 import { provisionStepNames } from './values.js';
 
 /** A SHA-256 key fingerprint as `ssh-keygen -lf` prints it. */
@@ -22,7 +22,7 @@ export type SshKey = z.infer<typeof sshKeySchema>;
 
 export const sshKeyCreateBody = z.object({
   organizationId: z.string().min(1).max(64),
-  name: z.string().trim().min(1).max(100),
+  name: plainText(100),
   privateKey: z
     .string()
     .min(1)
@@ -106,7 +106,7 @@ const unixUser = z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, 'a Unix user name'
 
 export const serverCreateBody = z.object({
   organizationId: z.string().min(1).max(64),
-  name: z.string().trim().min(1).max(100),
+  name: plainText(100),
   host: hostname,
   port: z.number().int().min(1).max(65535).default(22),
   user: unixUser.default('root'),
@@ -115,7 +115,7 @@ export const serverCreateBody = z.object({
 });
 
 export const serverUpdateBody = z.object({
-  name: z.string().trim().min(1).max(100).optional(),
+  name: plainText(100).optional(),
   host: hostname.optional(),
   port: z.number().int().min(1).max(65535).optional(),
   user: unixUser.optional(),

@@ -10,6 +10,7 @@ Usage:
   devflow migrate           apply pending database migrations and exit
   devflow secrets rotate    re-encrypt every secret under a new key [--new-key KEY]
   devflow admin create      create an owner headless: --email E [--name N] [--organization O]
+  devflow admin grant       make an existing user an installation administrator: --email E
                             (password from DEVFLOW_ADMIN_PASSWORD or standard input)
 
 Configuration comes from DEVFLOW_* environment variables (see README).`;
@@ -58,6 +59,7 @@ async function main(argv: string[]): Promise<number> {
     case 'admin':
       // Maintenance commands are loaded only when run: `serve` never holds them (or readline).
       if (sub === 'create') return (await import('./cli/admin-create.command.js')).runAdminCreate(loadConfig(), rest);
+      if (sub === 'grant') return (await import('./cli/admin-grant.command.js')).runAdminGrant(loadConfig(), rest);
       break;
     case 'secrets':
       if (sub === 'rotate') return (await import('./cli/secrets-rotate.command.js')).runSecretsRotate(loadConfig(), rest);

@@ -44,3 +44,33 @@ describe('loadConfig', () => {
     ]);
   });
 });
+
+describe('DEVFLOW_TRUST_PROXY', () => {
+  it('refuses true with a message saying to list the proxy addresses', () => {
+    let err: unknown;
+    try {
+      loadConfig({ DEVFLOW_TRUST_PROXY: 'true' });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as ConfigError).problems).toEqual([
+      { variable: 'DEVFLOW_TRUST_PROXY', message: expect.stringContaining('list the proxy addresses') },
+    ]);
+  });
+
+  it('refuses entries that are not addresses or CIDRs, naming them', () => {
+    expect(() => loadConfig({ DEVFLOW_TRUST_PROXY: '10.0.0.1,proxy.example,10.0.0.0/33' })).toThrow(/"proxy\.example", "10\.0\.0\.0\/33"/);
+  });
+
+  it('accepts a list of addresses and CIDRs, and trusts none by default', () => {
+    expect(loadConfig({}).trustProxy).toEqual([]);
+    expect(loadConfig({ DEVFLOW_TRUST_PROXY: 'false' }).trustProxy).toEqual([]);
+    expect(loadConfig({ DEVFLOW_TRUST_PROXY: '127.0.0.1, 10.0.0.0/8,fd00::/8,loopback' }).trustProxy).toEqual([
+      '127.0.0.1',
+      '10.0.0.0/8',
+      'fd00::/8',
+      'loopback',
+    ]);
+  });
+});

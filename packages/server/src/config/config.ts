@@ -1,8 +1,43 @@
+import { isIP } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
 import { dnsServersSchema } from './dns-servers.js';
 
 const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** Names proxy-addr (Fastify's trustProxy) understands for well-known ranges. */
+const PROXY_RANGE_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+function isProxyAddress(entry: string): boolean {
+  if (PROXY_RANGE_NAMES.has(entry)) return true;
+  const [ip, bits, extra] = entry.split('/');
+  if (extra !== undefined || !ip) return false;
+  const family = isIP(ip);
+  if (!family) return false;
+  if (bits === undefined) return true;
+  const n = Number(bits);
+  return /^\d{1,3}$/.test(bits) && n <= (family === 4 ? 32 : 128);
+}
+
+/**
+ * DEVFLOW_TRUST_PROXY: the addresses (or CIDRs) of the reverse proxies whose X-Forwarded-For is
+ * believed. A bare `true` trusted any client's header, so rate limits and audit addresses could be forged.
+ */
+function trustProxySchema() {
+  return z
+    .string()
+    .default('false')
+    .superRefine((v, ctx) => {
+      if (v === 'false') return;
+      if (v === 'true') {
+        ctx.addIssue({ code: 'custom', message: 'list the proxy addresses or CIDRs instead of true (e.g. 127.0.0.1,10.0.0.0/8): true would believe X-Forwarded-For from anyone' });
+        return;
+      }
+      const bad = v.split(',').map((s) => s.trim()).filter((s) => !isProxyAddress(s));
+      if (bad.length) ctx.addIssue({ code: 'custom', message: `not an IP address or CIDR: ${bad.map((b) => JSON.stringify(b)).join(', ')}` });
+    })
+    .transform((v) => (v === 'false' ? [] : v.split(',').map((s) => s.trim())));
+}
 
 /** The environment variables DevFlow reads, parsed once at start. */
 export const configSchema = z.object({
@@ -23,7 +58,7 @@ export const configSchema = z.object({
   DEVFLOW_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
   DEVFLOW_JOB_LEASE_MS: z.coerce.number().int().min(1000).max(3_600_000).default(30_000),
   DEVFLOW_CORS_ORIGINS: z.string().optional(),
-  DEVFLOW_TRUST_PROXY: z.enum(['true', 'false']).default('false'),
+  DEVFLOW_TRUST_PROXY: trustProxySchema(),
   DEVFLOW_TOKEN_RATE_LIMIT: z.coerce.number().int().min(1).default(600),
   DEVFLOW_DNS_SERVERS: dnsServersSchema.optional(),
 });
@@ -44,7 +79,8 @@ export interface Config {
   readonly workerConcurrency: number;
   readonly jobLeaseMs: number;
   readonly corsOrigins: readonly string[];
-  readonly trustProxy: boolean;
+  /** Reverse proxies (IPs, CIDRs) whose X-Forwarded-* headers are believed; empty: none. */
+  readonly trustProxy: readonly string[];
   /** Requests per API token per minute. */
   readonly tokenRateLimit: number;
   /** Resolvers (`ip` or `ip:port`) for domain checks; empty: the system's. */
@@ -93,7 +129,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     workerConcurrency: e.DEVFLOW_WORKER_CONCURRENCY,
     jobLeaseMs: e.DEVFLOW_JOB_LEASE_MS,
     corsOrigins: Object.freeze((e.DEVFLOW_CORS_ORIGINS ?? '').split(',').map((s) => s.trim()).filter(Boolean)),
-    trustProxy: e.DEVFLOW_TRUST_PROXY === 'true',
+    trustProxy: Object.freeze(e.DEVFLOW_TRUST_PROXY),
     tokenRateLimit: e.DEVFLOW_TOKEN_RATE_LIMIT,
     dnsServers: Object.freeze(e.DEVFLOW_DNS_SERVERS ?? []),
   });

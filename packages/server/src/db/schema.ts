@@ -1,4 +1,4 @@
-import type { OrganizationsTable, UsersTable, MembershipsTable, SessionsTable, ApiTokensTable, RecoveryCodesTable, InvitationsTable, MembershipProjectsTable, AuditEventsTable } from './schema/identity.js';
+import type { OrganizationsTable, UsersTable, MembershipsTable, SessionsTable, ApiTokensTable, RecoveryCodesTable, InvitationsTable, MembershipProjectsTable, AuditEventsTable, InstallationAdminsTable } from './schema/identity.js';
 import type { SshKeysTable, ServersTable, ServerProvisionRunsTable, ServerProvisionStepsTable, ServerProvisionLogLinesTable, ServerMetricSamplesTable, ServerMetricRollupsTable } from './schema/servers.js';
 import type { ProjectsTable, EnvironmentsTable, EnvironmentServersTable, EnvVarsTable, DeploymentsTable, DeploymentStepsTable, DeploymentLogLinesTable, ReleasesTable, EnvVarVersionsTable, WebhookDeliveriesTable } from './schema/deployments.js';
 import type { DomainsTable, CertificatesTable, AcmeAccountsTable, DnsProvidersTable } from './schema/domains.js';
@@ -49,4 +49,5 @@ export interface Database {
   webhook_deliveries: WebhookDeliveriesTable;
   acme_accounts: AcmeAccountsTable;
   dns_providers: DnsProvidersTable;
+  installation_admins: InstallationAdminsTable;
 }

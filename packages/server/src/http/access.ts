@@ -1,4 +1,4 @@
-import type { Action } from '../core/policy.js';
+import type { Ability, Action } from '../core/policy.js';
 
 /** Kinds of resource a route can name; each has a resolver that finds its organization. */
 export type ResourceType =
@@ -28,8 +28,10 @@ export interface ResourceRef {
  *   token abilities on the named resource's organization; without a resource
  *   (lists), the caller needs the action in at least one organization and the
  *   service shows only what the caller may see.
+ * - `{ installation: ability }`: installation administrators only (installation-wide
+ *   things: /metrics, instance settings); a token of one needs the ability.
  */
-export type Access = 'public' | 'authenticated' | { action: Action; resource?: ResourceRef };
+export type Access = 'public' | 'authenticated' | { action: Action; resource?: ResourceRef } | { installation: Ability };
 
 declare module 'fastify' {
   interface FastifyContextConfig {

@@ -7,9 +7,12 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
  * server closing), which would otherwise raise an error nobody listens to.
  */
 export function openEventStream(req: FastifyRequest, reply: FastifyReply): (text: string) => void {
+  // Headers the hooks set on the reply (security headers) do not reach a hijacked response by themselves.
+  const set = reply.getHeaders();
   reply.hijack();
   const raw = reply.raw;
   raw.writeHead(200, {
+    ...(set as Record<string, string | number | string[]>),
     'content-type': 'text/event-stream; charset=utf-8',
     'cache-control': 'no-cache, no-transform',
     connection: 'keep-alive',

@@ -9,8 +9,11 @@ import { addMember, createToken, login, setupOwner, startTestApp, TEST_PASSWORD,
 import { openEvents, until, type SseStream } from '../support/sse.js';
 
 type Role = 'viewer' | 'developer' | 'admin';
-/** public: anyone; self: any signed-in user, on their own things; a role: that role or higher in the resource's organization. */
-type Min = 'public' | 'self' | Role;
+/**
+ * public: anyone; self: any signed-in user, on their own things; a role: that role or higher in the
+ * resource's organization; installation: installation administrators only (no walked actor is one).
+ */
+type Min = 'public' | 'self' | 'installation' | Role;
 /** org: the path names a resource of organization A; list: organization-wide list, filtered to what the caller may see. */
 interface Rule {
   min: Min;
@@ -19,7 +22,9 @@ interface Rule {
 
 const matrix: Record<string, Rule> = {
   'GET /healthz': { min: 'public' },
-  'GET /metrics': { min: 'admin', scope: 'list' },
+  'GET /metrics': { min: 'installation' },
+  'GET /api/v1/instance': { min: 'installation' },
+  'PATCH /api/v1/instance': { min: 'installation' },
   'GET /api/v1/events': { min: 'self' },
   'GET /api/v1/auth/setup': { min: 'public' },
   'POST /api/v1/auth/setup': { min: 'public' },
@@ -34,8 +39,9 @@ const matrix: Record<string, Rule> = {
   'GET /api/v1/tokens': { min: 'self' },
   'POST /api/v1/tokens': { min: 'self' },
   'DELETE /api/v1/tokens/{id}': { min: 'self' },
+  'DELETE /api/v1/tokens': { min: 'self' },
   'GET /api/v1/organizations': { min: 'self' },
-  'POST /api/v1/organizations': { min: 'self' },
+  'POST /api/v1/organizations': { min: 'installation' },
   'GET /api/v1/organizations/{id}': { min: 'viewer', scope: 'org' },
   'PATCH /api/v1/organizations/{id}': { min: 'admin', scope: 'org' },
   'GET /api/v1/organizations/{id}/members': { min: 'viewer', scope: 'org' },
@@ -44,6 +50,7 @@ const matrix: Record<string, Rule> = {
   'DELETE /api/v1/organizations/{id}/members/{userId}': { min: 'admin', scope: 'org' },
   'GET /api/v1/organizations/{id}/invitations': { min: 'admin', scope: 'org' },
   'POST /api/v1/organizations/{id}/invitations': { min: 'admin', scope: 'org' },
+  'DELETE /api/v1/organizations/{id}/invitations/{invitationId}': { min: 'admin', scope: 'org' },
   'GET /api/v1/audit-events': { min: 'admin', scope: 'list' },
   // Domains, certificates and DNS providers (fixtures: domainFixtures below).
   'GET /api/v1/environments/{id}/domains': { min: 'viewer', scope: 'org' },
@@ -117,6 +124,7 @@ interface Op {
 
 function order(op: Op): number {
   if (op.path === '/api/v1/auth/logout') return 4; // ends the session: always last
+  if (op.key === 'DELETE /api/v1/tokens') return 3.5; // revokes every token: after the one-token delete
   if (op.method === 'DELETE') return 3;
   if (op.method === 'GET') return 1;
   return 2;
@@ -134,6 +142,8 @@ describe('authorization matrix over the OpenAPI document', () => {
   /** Per actor, so one actor's DELETE never removes what the next actor's walk needs. */
   /** Per actor too: a domain (on the hooks environment, which no walk deletes), a DNS provider, and one certificate. */
   const domainFixtures = new Map<ActorName, { domainId: string; dnsProviderId: string }>();
+  /** A pending invitation of organization A per actor, for the revocation route. */
+  const invitationIds = new Map<ActorName, string>();
   let certificateId = '';
   const deployFixtures = new Map<ActorName, { projectId: string; environmentId: string; deploymentId: string; hookEnvironmentId: string; hookToken: string }>();
 
@@ -175,6 +185,8 @@ describe('authorization matrix over the OpenAPI document', () => {
       const domain = await t.request('POST', `/api/v1/environments/${String(hookEnv.json.id)}/domains`, { session: owner, body: { hostname: `matrix-${actor}.example.test`, tls: 'acme' } });
       const dns = await t.request('POST', `/api/v1/organizations/${owner.organizationId}/dns-providers`, { session: owner, body: { name: `matrix-${actor}`, kind: 'challtestsrv', config: { managementUrl: 'http://127.0.0.1:9' } } });
       domainFixtures.set(actor, { domainId: String(domain.json.id), dnsProviderId: String(dns.json.id) });
+      const inv = await t.request('POST', `/api/v1/organizations/${owner.organizationId}/invitations`, { session: owner, body: { email: `pending-${actor}@example.test`, role: 'viewer' } });
+      invitationIds.set(actor, String(inv.json.id));
     }
 
     // An SSH key and a server of organization A on a closed port, with one finished provisioning run.
@@ -220,6 +232,7 @@ describe('authorization matrix over the OpenAPI document', () => {
       if (op.path.startsWith('/api/v1/tokens/')) return ownTokenIds.get(actor) ?? 'tok_none';
       if (name === 'userId') return targetUserId;
       if (name === 'runId') return serverFixture.runId;
+      if (name === 'invitationId') return invitationIds.get(actor) ?? 'inv_none';
       if (op.path.startsWith('/api/v1/ssh-keys/')) return serverFixture.keyId;
       if (op.path.startsWith('/api/v1/servers/')) return serverFixture.serverId;
       const f = deployFixtures.get(actor);
@@ -271,8 +284,9 @@ describe('authorization matrix over the OpenAPI document', () => {
     if (rule.min === 'public') return 'allow';
     if (actor === 'anonymous') return 401;
     if (rule.min === 'self') return 'allow';
+    if (rule.min === 'installation') return 403;
     if (actor === 'outsider') return rule.scope === 'org' ? 404 : 'allow';
-    return rank[actor] >= rank[rule.min] ? 'allow' : 403;
+    return rank[actor] >= rank[rule.min as Role] ? 'allow' : 403;
   }
 
   // The event stream is one route with many resources: each event must follow the REST read of what it is about.

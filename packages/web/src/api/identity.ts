@@ -7,6 +7,7 @@ import type {
   LoginInput,
   Me,
   NewTokenInput,
+  PasswordChanged,
   Page,
   RecoveryCodes,
   SessionStart,
@@ -22,8 +23,9 @@ export const identityApi = {
   login: (input: LoginInput) => api.post<SessionStart>('/api/v1/auth/login', input),
   logout: () => api.post<void>('/api/v1/auth/logout'),
   me: (signal?: AbortSignal) => api.get<Me>('/api/v1/me', { signal }),
-  changePassword: (currentPassword: string, newPassword: string) =>
-    api.post<void>('/api/v1/me/password', { currentPassword, newPassword }),
+  /** API tokens keep working after a password change unless `revokeTokens`; the answer counts them. */
+  changePassword: (currentPassword: string, newPassword: string, revokeTokens = false) =>
+    api.post<PasswordChanged>('/api/v1/me/password', { currentPassword, newPassword, revokeTokens }),
 
   beginTotp: () => api.post<TotpEnrolment>('/api/v1/me/totp'),
   confirmTotp: (code: string) => api.post<RecoveryCodes>('/api/v1/me/totp/confirm', { code }),
@@ -32,6 +34,7 @@ export const identityApi = {
   listTokens: (cursor?: string, signal?: AbortSignal) =>
     api.get<Page<ApiToken>>('/api/v1/tokens', { query: { cursor }, signal }),
   createToken: (input: NewTokenInput) => api.post<CreatedToken>('/api/v1/tokens', input),
+  revokeAllTokens: () => api.delete<{ revoked: number }>('/api/v1/tokens'),
   revokeToken: (id: string) => api.delete<void>(`/api/v1/tokens/${encodeURIComponent(id)}`),
 
   /** Joins the invitation's organization: signed in as the invited email, or creating an account (name + password). */

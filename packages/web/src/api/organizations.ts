@@ -13,6 +13,11 @@ export const organizationsApi = {
     api.delete<void>(`${org(organizationId)}/members/${encodeURIComponent(userId)}`),
   invite: (organizationId: string, email: string, role: Role) =>
     api.post<Invitation>(`${org(organizationId)}/invitations`, { email, role }),
+  listInvitations: (organizationId: string, signal?: AbortSignal) =>
+    api.get<Page<Invitation>>(`${org(organizationId)}/invitations`, { signal }),
+  /** The link stops working at once. */
+  revokeInvitation: (organizationId: string, invitationId: string) =>
+    api.delete<void>(`${org(organizationId)}/invitations/${encodeURIComponent(invitationId)}`),
 
   auditEvents: (filter: AuditFilter, cursor?: string, signal?: AbortSignal, limit = 50) =>
     api.get<Page<AuditEvent>>('/api/v1/audit-events', { query: { ...filter, cursor, limit }, signal }),

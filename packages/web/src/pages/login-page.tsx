@@ -10,6 +10,8 @@ import { Link, navigate, safeNext, useLocation } from '../router/router';
 import { useSession } from '../session/session';
 
 const TOTP_REQUIRED = 'auth.totp_required';
+/** Many failed sign-ins for this account: a password with a second-factor code still gets in now. */
+const ACCOUNT_SLOWED = 'auth.account_slowed';
 
 type Step = { kind: 'password' } | { kind: 'second-factor'; method: 'totp' | 'recovery' };
 
@@ -54,6 +56,10 @@ export function LoginPage() {
       navigate(next, { replace: true });
     } else if (res.error.code === TOTP_REQUIRED) {
       login.reset();
+      setCode('');
+      setStep({ kind: 'second-factor', method: 'totp' });
+    } else if (res.error.code === ACCOUNT_SLOWED && step.kind === 'password') {
+      // Keep the error: it says to wait, or to add a code (shown next to the code field).
       setCode('');
       setStep({ kind: 'second-factor', method: 'totp' });
     }

@@ -5,6 +5,7 @@ import { serversMigration } from './0003-servers.js';
 import { deploymentsMigration } from './0004-deployments.js';
 import { domainsMigration } from './0005-domains.js';
 import { invitationProjectsMigration } from './0006-sec-tenancy-invitation-projects.js';
+import { installationAdminsMigration } from './0006-sec-edge-installation-admins.js';
 import type { MigrationContext } from './migration-context.js';
 
 /** Every migration, in order; one set for SQLite and PostgreSQL. */
@@ -16,5 +17,6 @@ export function allMigrations(ctx: MigrationContext): Record<string, Migration> 
     '0004-deployments': deploymentsMigration(ctx),
     '0005-domains': domainsMigration(ctx),
     '0006-sec-tenancy-invitation-projects': invitationProjectsMigration(),
+    '0006-sec-edge-installation-admins': installationAdminsMigration(),
   };
 }

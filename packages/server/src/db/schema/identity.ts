@@ -24,6 +24,12 @@ export interface UsersTable {
   updated_at: string;
 }
 
+/** Users who administer the installation itself (not an organization): /metrics, instance settings. */
+export interface InstallationAdminsTable {
+  user_id: string;
+  created_at: string;
+}
+
 export interface MembershipsTable {
   id: string;
   organization_id: string;

@@ -20,6 +20,8 @@ export interface Actor {
   twoFactorLocked: ReadonlySet<string>;
   /** Some organization of the user requires 2FA and the user has not enrolled. */
   twoFactorRequired: boolean;
+  /** Administers the installation (installation_admins), whatever the organizations. */
+  installationAdmin: boolean;
 }
 
 /** What a service needs to know about the request: who, from where, and whether it was audited. */

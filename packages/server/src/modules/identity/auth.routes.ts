@@ -1,5 +1,6 @@
 import {
   changePasswordBody,
+  changePasswordResponse,
   invitationAcceptBody,
   invitationAcceptedResponse,
   loginBody,
@@ -91,16 +92,14 @@ export function registerAuthRoutes(app: HttpApp, d: AuthRouteDeps): void {
       memberships: orgs.map((o) => ({ organizationId: o.id, organizationName: o.name, role: o.role, requireTwoFactor: o.requireTwoFactor })),
       via: actor.kind === 'token' ? ('token' as const) : ('session' as const),
       twoFactorRequired: actor.twoFactorRequired,
+      installationAdmin: actor.installationAdmin,
     };
   });
 
   app.post('/api/v1/me/password', {
     config: { access: 'authenticated', rateLimit: ipLimit },
-    schema: { tags: ['me'], summary: 'Change password; ends every other session', body: changePasswordBody, response: noContent },
-  }, async (req, reply) => {
-    await d.auth.changePassword(req.ctx, req.body.currentPassword, req.body.newPassword);
-    return reply.code(204).send(null);
-  });
+    schema: { tags: ['me'], summary: 'Change password; ends every other session. API tokens keep working unless revokeTokens', body: changePasswordBody, response: { 200: changePasswordResponse } },
+  }, async (req) => d.auth.changePassword(req.ctx, req.body.currentPassword, req.body.newPassword, { revokeTokens: req.body.revokeTokens }));
 
   app.post('/api/v1/me/totp', {
     config: { access: 'authenticated' },

@@ -9,7 +9,8 @@ import type { AuditLog } from './audit.service.js';
 import { checkPasswordPolicy, dummyHash, hashPassword, verifyPassword } from './passwords.js';
 import { normaliseRecoveryCode, sha256 } from './secret-tokens.js';
 import type { SessionStore } from './sessions.js';
-import { FailureThrottle } from './throttle.js';
+import { defaultLoginThrottle, LoginThrottle, type LoginThrottleOptions } from './throttle.js';
+import type { TokenService } from './tokens.service.js';
 import { matchTotpStep } from './totp.js';
 
 export type UserRow = Selectable<UsersTable>;
@@ -22,10 +23,26 @@ export function presentUser(u: UserRow) {
 const invalidCredentials = () =>
   new AppError('unauthenticated', 'auth.invalid_credentials', 'The email or password is wrong.');
 
+const seconds = (ms: number) => Math.max(1, Math.ceil(ms / 1000));
+
+const tooManyAttempts = (ms: number) =>
+  new AppError('rate_limited', 'auth.too_many_attempts', `Too many failed attempts from this address. Try again in ${seconds(ms)} seconds.`, {
+    meta: { retryAfter: seconds(ms) },
+  });
+
+/** Said before any credential is checked, and for every failure while slowed, so it tells a guesser nothing. */
+const accountSlowed = (ms: number) =>
+  new AppError(
+    'rate_limited',
+    'auth.account_slowed',
+    `This account had many failed sign-ins recently. Try again in ${seconds(ms)} seconds, or sign in now with your password and a code from your authenticator app.`,
+    { meta: { retryAfter: seconds(ms) } },
+  );
+
 /** First-run setup, sign-in with password and second factor, sign-out, password changes. */
 export class AuthService {
-  /** Failed sign-ins per account: 10 in 15 minutes, then 429 until the window moves. */
-  readonly accountThrottle: FailureThrottle;
+  /** Failed sign-ins and code checks, per (account, address) and per account. */
+  readonly throttle: LoginThrottle;
 
   constructor(
     private readonly db: Db,
@@ -33,8 +50,21 @@ export class AuthService {
     private readonly sessions: SessionStore,
     private readonly audit: AuditLog,
     private readonly clock: () => number,
+    private readonly tokens: Pick<TokenService, 'revokeAllOf' | 'countLive'>,
+    throttle: Partial<Omit<LoginThrottleOptions, 'clock'>> = {},
   ) {
-    this.accountThrottle = new FailureThrottle(10, 15 * 60_000, clock);
+    this.throttle = new LoginThrottle({ ...defaultLoginThrottle, ...throttle, clock });
+  }
+
+  /** For checks of a signed-in user's password or code: refuses an address that failed too often. */
+  checkAttempt(ctx: RequestContext, account: string): void {
+    const { pairRetryMs } = this.throttle.check(account, ctx.ip ?? 'unknown');
+    if (pairRetryMs > 0) throw tooManyAttempts(pairRetryMs);
+  }
+
+  /** Records a wrong password or code of `account` from the request's address. */
+  failAttempt(ctx: RequestContext, account: string): void {
+    this.throttle.fail(account, ctx.ip ?? 'unknown');
   }
 
   private now(): string {
@@ -49,6 +79,7 @@ export class AuthService {
   /**
    * Creates a user who owns a new organization. With `firstRunOnly`, refuses
    * once any user exists (the setup endpoint); the CLI may add more admins.
+   * The setup user, and users the CLI creates, administer the installation.
    */
   async createAdmin(
     ctx: RequestContext,
@@ -86,6 +117,7 @@ export class AuthService {
         .insertInto('memberships')
         .values({ id: newId('mem'), organization_id: organizationId, user_id: user.id, role: 'owner', created_at: now })
         .execute();
+      await trx.insertInto('installation_admins').values({ user_id: user.id, created_at: now }).execute();
     });
     await this.audit.record(ctx, {
       action: opts.firstRunOnly ? 'auth.setup' : 'user.create',
@@ -101,43 +133,57 @@ export class AuthService {
   /**
    * Signs in with email and password, and the second factor when enrolled.
    * Wrong password and unknown email answer the same, in the same time.
+   * An address that failed often for this account waits (growing delays); an
+   * account guessed at from many addresses is slowed for everyone, except a
+   * correct password with a correct second factor, which always gets in.
    */
   async login(
     ctx: RequestContext,
     input: { email: string; password: string; totp?: string; recoveryCode?: string },
   ): Promise<{ user: UserRow; cookie: string; csrfToken: string }> {
     const email = input.email.toLowerCase();
-    this.accountThrottle.check(email);
-    const user = await this.db.kysely.selectFrom('users').selectAll().where('email', '=', email).executeTakeFirst();
-    const ok = await verifyPassword(user?.password_hash ?? (await dummyHash()), input.password);
-    if (!user || !ok) {
-      this.accountThrottle.fail(email);
+    const address = ctx.ip ?? 'unknown';
+    const verdict = this.throttle.check(email, address);
+    const slowed = verdict.accountRetryMs > 0;
+    const hasSecondFactor = !!(input.totp || input.recoveryCode);
+    // Every refused sign-in is audited, throttled ones included; the actor is the user only once the password was right.
+    const refuse = async (reason: string, err: AppError, target: { id: string; passwordOk: boolean } | undefined = undefined): Promise<never> => {
       await this.audit.record(ctx, {
         action: 'auth.login_failed',
         targetType: 'user',
-        targetId: user?.id ?? null,
-        diff: { email, reason: 'invalid_credentials' },
+        targetId: target?.id ?? null,
+        ...(target?.passwordOk ? { actor: { type: 'user' as const, id: target.id } } : {}),
+        diff: { email, reason },
       });
-      throw invalidCredentials();
+      throw err;
+    };
+    if (verdict.pairRetryMs > 0) return refuse('throttled', tooManyAttempts(verdict.pairRetryMs));
+    if (slowed && !hasSecondFactor) return refuse('account_slowed', accountSlowed(verdict.accountRetryMs));
+
+    const user = await this.db.kysely.selectFrom('users').selectAll().where('email', '=', email).executeTakeFirst();
+    const ok = await verifyPassword(user?.password_hash ?? (await dummyHash()), input.password);
+    if (!user || !ok) {
+      this.throttle.fail(email, address);
+      const target = user ? { id: user.id, passwordOk: false } : undefined;
+      return refuse('invalid_credentials', slowed ? accountSlowed(verdict.accountRetryMs) : invalidCredentials(), target);
     }
     if (user.totp_enabled) {
-      if (!input.totp && !input.recoveryCode) {
+      if (!hasSecondFactor) {
         throw new AppError('unauthenticated', 'auth.totp_required', 'Enter the 6-digit code from your authenticator app, or a recovery code.');
       }
       const passed = input.totp ? await this.acceptTotp(user, input.totp) : await this.useRecoveryCode(ctx, user, input.recoveryCode ?? '');
       if (!passed) {
-        this.accountThrottle.fail(email);
-        await this.audit.record(ctx, {
-          action: 'auth.login_failed',
-          targetType: 'user',
-          targetId: user.id,
-          actor: { type: 'user', id: user.id },
-          diff: { email, reason: input.totp ? 'invalid_totp' : 'invalid_recovery_code' },
-        });
-        throw new AppError('unauthenticated', 'auth.invalid_second_factor', 'The code is wrong, expired or was already used.');
+        this.throttle.fail(email, address);
+        const err = slowed
+          ? accountSlowed(verdict.accountRetryMs)
+          : new AppError('unauthenticated', 'auth.invalid_second_factor', 'The code is wrong, expired or was already used.');
+        return refuse(input.totp ? 'invalid_totp' : 'invalid_recovery_code', err, { id: user.id, passwordOk: true });
       }
+    } else if (slowed) {
+      // No second factor to vouch for this attempt: it waits like everyone else, and learns nothing.
+      return refuse('account_slowed', accountSlowed(verdict.accountRetryMs), { id: user.id, passwordOk: false });
     }
-    this.accountThrottle.reset(email);
+    this.throttle.succeed(email, address);
     const { cookie, csrfToken } = await this.sessions.create(user.id, ctx.ip, ctx.userAgent);
     await this.audit.record(ctx, {
       action: 'auth.login',
@@ -189,14 +235,22 @@ export class AuthService {
     await this.audit.record(ctx, { action: 'auth.logout', targetType: 'user', targetId: ctx.actor?.userId ?? null });
   }
 
-  /** Changes the password after checking the current one; every other session ends. */
-  async changePassword(ctx: RequestContext, currentPassword: string, newPassword: string): Promise<void> {
+  /**
+   * Changes the password after checking the current one; every other session ends.
+   * API tokens keep working unless `revokeTokens`: the answer says how many were kept.
+   */
+  async changePassword(
+    ctx: RequestContext,
+    currentPassword: string,
+    newPassword: string,
+    opts: { revokeTokens?: boolean } = {},
+  ): Promise<{ sessionsRevoked: number; tokensRevoked: number; tokensKept: number }> {
     const actor = ctx.actor;
     if (!actor) throw invalidCredentials();
-    this.accountThrottle.check(actor.email);
+    this.checkAttempt(ctx, actor.email);
     const user = await this.db.kysely.selectFrom('users').selectAll().where('id', '=', actor.userId).executeTakeFirstOrThrow();
     if (!(await verifyPassword(user.password_hash, currentPassword))) {
-      this.accountThrottle.fail(actor.email);
+      this.failAttempt(ctx, actor.email);
       throw invalid('auth.wrong_password', 'The current password is wrong.', [{ field: 'body.currentPassword', message: 'wrong password' }]);
     }
     checkPasswordPolicy(newPassword, 'body.newPassword', user.email);
@@ -205,8 +259,11 @@ export class AuthService {
       .set({ password_hash: await hashPassword(newPassword), updated_at: this.now() })
       .where('id', '=', user.id)
       .execute();
-    const revoked = await this.sessions.revokeAllOf(user.id, actor.sessionId);
-    await this.audit.record(ctx, { action: 'auth.password_changed', targetType: 'user', targetId: user.id, diff: { sessionsRevoked: revoked } });
+    const sessionsRevoked = await this.sessions.revokeAllOf(user.id, actor.sessionId);
+    const tokensRevoked = opts.revokeTokens ? await this.tokens.revokeAllOf(user.id) : 0;
+    const tokensKept = await this.tokens.countLive(user.id);
+    await this.audit.record(ctx, { action: 'auth.password_changed', targetType: 'user', targetId: user.id, diff: { sessionsRevoked, tokensRevoked, tokensKept } });
+    return { sessionsRevoked, tokensRevoked, tokensKept };
   }
 
   /** Verifies a user's password (for sensitive changes such as disabling 2FA). */

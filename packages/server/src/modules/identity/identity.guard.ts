@@ -90,6 +90,12 @@ export class IdentityGuard implements RequestGuard {
       }
       return;
     }
+    if ('installation' in access) {
+      // Installation-wide: organization roles do not count; deny unless the user administers the installation.
+      if (!actor.installationAdmin) throw new AppError('forbidden', 'auth.installation_admin_required', 'Only installation administrators may do this.');
+      if (!hasAbility(actor.abilities, access.installation)) throw abilityMissing(access.installation);
+      return;
+    }
     const rule = actions[access.action];
     // A change needs a token that may change things, whatever else the action reads (rotating a secret shows it too).
     if (actor.kind === 'token' && UNSAFE.has(req.method) && !WRITE_ABILITIES.has(rule.ability) && !hasAbility(actor.abilities, 'write')) {
@@ -164,6 +170,7 @@ export class IdentityGuard implements RequestGuard {
     const user = await this.db.kysely.selectFrom('users').select(['id', 'email', 'name', 'totp_enabled']).where('id', '=', userId).executeTakeFirst();
     if (!user) return undefined;
     const { memberships, locked } = await loadMemberships(this.db, userId, !!user.totp_enabled);
+    const admin = await this.db.kysely.selectFrom('installation_admins').select('user_id').where('user_id', '=', userId).executeTakeFirst();
     return {
       kind: via.kind,
       userId: user.id,
@@ -177,6 +184,7 @@ export class IdentityGuard implements RequestGuard {
       memberships,
       twoFactorLocked: locked,
       twoFactorRequired: locked.size > 0,
+      installationAdmin: !!admin,
     };
   }
 }

@@ -1,7 +1,6 @@
 import cookie from '@fastify/cookie';
 import cors from '@fastify/cors';
 import rateLimit from '@fastify/rate-limit';
-import helmet from 'helmet';
 import type { Db } from '../../db/database.js';
 import type { EventBus } from '../../events/event-bus.js';
 import type { HttpApp } from '../../http/app.js';
@@ -12,6 +11,8 @@ import { AuditLog } from './audit.service.js';
 import { registerAuthRoutes } from './auth.routes.js';
 import { AuthService } from './auth.service.js';
 import { IdentityGuard } from './identity.guard.js';
+import { registerInstanceRoutes } from './instance.routes.js';
+import { InstanceService } from './instance.service.js';
 import { registerOrganizationRoutes } from './organizations.routes.js';
 import { OrganizationService } from './organizations.service.js';
 import { sha256 } from './secret-tokens.js';
@@ -42,6 +43,7 @@ export interface Identity {
   auth: AuthService;
   guard: IdentityGuard;
   organizations: OrganizationService;
+  instance: InstanceService;
 }
 
 /** Builds the identity services without HTTP (the CLI uses this too). */
@@ -51,11 +53,12 @@ export function createIdentity(o: IdentityOptions): Identity & { sessions: Sessi
   const audit = new AuditLog(o.db, clock);
   const sessions = new SessionStore(o.db, sessionPolicy, clock);
   const tokens = new TokenService(o.db, audit, clock);
-  const auth = new AuthService(o.db, o.box, sessions, audit, clock);
+  const auth = new AuthService(o.db, o.box, sessions, audit, clock, tokens);
   const totp = new TotpService(o.db, o.box, auth, audit, clock);
-  const organizations = new OrganizationService(o.db, audit, auth, o.publicUrl, clock);
+  const instance = new InstanceService(o.db, audit, clock);
+  const organizations = new OrganizationService(o.db, audit, auth, o.publicUrl, clock, instance);
   const guard = new IdentityGuard(o.db, sessions, tokens, clock);
-  return { audit, auth, guard, organizations, sessions, tokens, totp, sessionPolicy };
+  return { audit, auth, guard, organizations, instance, sessions, tokens, totp, sessionPolicy };
 }
 
 /**
@@ -65,28 +68,6 @@ export function createIdentity(o: IdentityOptions): Identity & { sessions: Sessi
 export async function registerIdentity(app: HttpApp, o: IdentityOptions): Promise<Identity> {
   const id = createIdentity(o);
   await app.register(cookie);
-  // Security headers from one helmet middleware built at start: @fastify/helmet rebuilt it (and
-  // re-validated the CSP) on every request, 3–4 % of the audit list request's CPU (bench/README.md).
-  const securityHeaders = helmet({
-    contentSecurityPolicy: {
-      directives: {
-        defaultSrc: ["'self'"],
-        scriptSrc: ["'self'"],
-        styleSrc: ["'self'", "'unsafe-inline'"],
-        imgSrc: ["'self'", 'data:'],
-        connectSrc: ["'self'"],
-        fontSrc: ["'self'"],
-        objectSrc: ["'none'"],
-        frameAncestors: ["'none'"],
-        baseUri: ["'self'"],
-        formAction: ["'self'"],
-      },
-    },
-    hsts: { maxAge: 31_536_000, includeSubDomains: true },
-  });
-  app.addHook('onRequest', (req, reply, done) =>
-    securityHeaders(req.raw, reply.raw, (err?: unknown) => done(err === undefined || err instanceof Error ? err : new Error(String(err)))),
-  );
   if (o.corsOrigins.length) await app.register(cors, { origin: [...o.corsOrigins], credentials: true });
   await app.register(rateLimit, {
     global: false,
@@ -144,5 +125,6 @@ export async function registerIdentity(app: HttpApp, o: IdentityOptions): Promis
     loginPerMinute: o.loginPerMinute ?? 10,
   });
   registerOrganizationRoutes(app, { organizations: id.organizations, tokens: id.tokens, audit: id.audit });
+  registerInstanceRoutes(app, { instance: id.instance });
   return id;
 }

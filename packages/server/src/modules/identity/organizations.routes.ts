@@ -4,6 +4,7 @@ import {
   idParams,
   invitationCreateBody,
   invitationPageSchema,
+  invitationParams,
   invitationSchema,
   memberAddBody,
   memberPageSchema,
@@ -18,6 +19,7 @@ import {
   tokenCreateBody,
   tokenCreatedResponse,
   tokenPageSchema,
+  tokensRevokedResponse,
 } from '@devflow/contracts';
 import type { HttpApp } from '../../http/app.js';
 import { AppError, notFound } from '../../lib/errors.js';
@@ -42,6 +44,8 @@ export function registerOrganizationRoutes(app: HttpApp, d: OrganizationRouteDep
 
   app.post('/api/v1/organizations', {
     config: { access: 'authenticated' },
+    // Who may create organizations is an instance setting: refused before the body is looked at.
+    preValidation: async (req) => d.organizations.assertMayCreate(req.ctx),
     schema: { tags: ['organizations'], summary: 'Create an organization owned by the caller', body: organizationCreateBody, response: { 201: organizationSchema } },
   }, async (req, reply) => reply.code(201).send(await d.organizations.create(req.ctx, req.body.name)));
 
@@ -88,6 +92,14 @@ export function registerOrganizationRoutes(app: HttpApp, d: OrganizationRouteDep
     schema: { tags: ['organizations'], summary: 'Invite by a single-use link valid 7 days', params: idParams, body: invitationCreateBody, response: { 201: invitationSchema } },
   }, async (req, reply) => reply.code(201).send(await d.organizations.invite(req.ctx, req.params.id, req.body)));
 
+  app.delete('/api/v1/organizations/:id/invitations/:invitationId', {
+    config: { access: { action: 'member.manage', resource: orgResource } },
+    schema: { tags: ['organizations'], summary: 'Revoke a pending invitation: its link stops working', params: invitationParams, response: { 204: noContent } },
+  }, async (req, reply) => {
+    await d.organizations.revokeInvitation(req.ctx, req.params.id, req.params.invitationId);
+    return reply.code(204).send(null);
+  });
+
   app.get('/api/v1/tokens', {
     config: { access: 'authenticated' },
     schema: { tags: ['tokens'], summary: "The caller's API tokens", response: { 200: tokenPageSchema } },
@@ -100,6 +112,11 @@ export function registerOrganizationRoutes(app: HttpApp, d: OrganizationRouteDep
     const { row, token } = await d.tokens.create(req.ctx, req.body);
     return reply.code(201).send({ ...presentToken(row), token });
   });
+
+  app.delete('/api/v1/tokens', {
+    config: { access: 'authenticated' },
+    schema: { tags: ['tokens'], summary: "Revoke every API token of the caller (signed-in session only)", response: { 200: tokensRevokedResponse } },
+  }, async (req) => ({ revoked: await d.tokens.revokeAll(req.ctx) }));
 
   app.delete('/api/v1/tokens/:id', {
     config: { access: 'authenticated' },

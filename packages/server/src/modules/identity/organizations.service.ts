@@ -6,6 +6,7 @@ import { AppError, conflict, invalid, notFound } from '../../lib/errors.js';
 import { newId } from '../../lib/ids.js';
 import type { RequestContext } from './actor.js';
 import type { AuditLog } from './audit.service.js';
+import type { InstanceService } from './instance.service.js';
 import { presentUser, type AuthService, type UserRow } from './auth.service.js';
 import { checkPasswordPolicy, hashPassword } from './passwords.js';
 import { randomSecret, sha256 } from './secret-tokens.js';
@@ -30,6 +31,7 @@ export class OrganizationService {
     private readonly auth: AuthService,
     private readonly publicUrl: string,
     private readonly clock: () => number,
+    private readonly instance: Pick<InstanceService, 'assertMayCreateOrganization'>,
   ) {}
 
   private now(): string {
@@ -55,12 +57,22 @@ export class OrganizationService {
     return org;
   }
 
-  /** Creates an organization owned by the caller. */
-  async create(ctx: RequestContext, name: string) {
+  /**
+   * Refuses callers who may not create organizations: tokens without the admin ability, and anyone
+   * but installation administrators unless the installation allows it. Runs before the body is validated.
+   */
+  async assertMayCreate(ctx: RequestContext): Promise<void> {
     const actor = need(ctx);
     if (actor.kind === 'token' && !actor.abilities?.has('admin')) {
       throw new AppError('forbidden', 'auth.ability_missing', 'Creating an organization needs a session or a token with the admin ability.');
     }
+    await this.instance.assertMayCreateOrganization(actor.userId);
+  }
+
+  /** Creates an organization owned by the caller, if the installation lets the caller create one. */
+  async create(ctx: RequestContext, name: string) {
+    await this.assertMayCreate(ctx);
+    const actor = need(ctx);
     const now = this.now();
     const id = newId('org');
     await this.db.kysely.transaction().execute(async (trx) => {
@@ -251,6 +263,20 @@ export class OrganizationService {
       .orderBy('created_at', 'desc')
       .execute();
     return rows.map((r) => ({ id: r.id, email: r.email, role: r.role, projectIds: parseProjectIds(r.project_ids), expiresAt: r.expires_at }));
+  }
+
+  /** Revokes a pending invitation of this organization; another organization's id answers 404. */
+  async revokeInvitation(ctx: RequestContext, organizationId: string, invitationId: string): Promise<void> {
+    const res = await this.db.kysely
+      .updateTable('invitations')
+      .set({ revoked_at: this.now() })
+      .where('id', '=', invitationId)
+      .where('organization_id', '=', organizationId)
+      .where('accepted_at', 'is', null)
+      .where('revoked_at', 'is', null)
+      .executeTakeFirst();
+    if (Number(res.numUpdatedRows) !== 1) throw notFound('invitation', invitationId);
+    await this.audit.record(ctx, { action: 'invitation.revoke', organizationId, targetType: 'invitation', targetId: invitationId });
   }
 
   /**

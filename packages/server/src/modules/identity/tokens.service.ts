@@ -98,6 +98,41 @@ export class TokenService {
     return row;
   }
 
+  /**
+   * Revokes every live token of a user (after a password change, or on request);
+   * returns how many. The caller audits: it knows why.
+   */
+  async revokeAllOf(userId: string): Promise<number> {
+    const res = await this.db.kysely
+      .updateTable('api_tokens')
+      .set({ revoked_at: new Date(this.clock()).toISOString() })
+      .where('user_id', '=', userId)
+      .where('revoked_at', 'is', null)
+      .executeTakeFirst();
+    return Number(res.numUpdatedRows);
+  }
+
+  /** Counts a user's tokens that still work (not revoked, not expired). */
+  async countLive(userId: string): Promise<number> {
+    const row = await this.db.kysely
+      .selectFrom('api_tokens')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('user_id', '=', userId)
+      .where('revoked_at', 'is', null)
+      .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', new Date(this.clock()).toISOString())]))
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
+  /** Revokes every token of the caller (a signed-in session only: a token cannot wipe the others). */
+  async revokeAll(ctx: RequestContext): Promise<number> {
+    const actor = requireActor(ctx);
+    if (actor.kind !== 'user') throw new AppError('forbidden', 'auth.session_required', 'Revoking every token needs a signed-in session, not an API token.');
+    const revoked = await this.revokeAllOf(actor.userId);
+    await this.audit.record(ctx, { action: 'token.revoke_all', targetType: 'user', targetId: actor.userId, diff: { revoked } });
+    return revoked;
+  }
+
   /** The token row for a bearer value, or why it is refused. Keeps last-used time (at most once a minute). */
   async authenticate(bearer: string): Promise<TokenRow | TokenRefusal> {
     if (!bearer.startsWith(TOKEN_PREFIX)) return 'unknown';

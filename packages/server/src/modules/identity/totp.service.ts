@@ -40,12 +40,12 @@ export class TotpService {
   /** Confirms enrolment with a current code; returns ten single-use recovery codes, shown once. */
   async confirm(ctx: RequestContext, code: string): Promise<string[]> {
     const actor = requireUser(ctx);
-    this.auth.accountThrottle.check(actor.email);
+    this.auth.checkAttempt(ctx, actor.email);
     const user = await this.auth.getUser(actor.userId);
     if (user.totp_enabled) throw conflict('auth.totp_enabled', 'Two-factor sign-in is already on.');
     if (!user.totp_secret) throw conflict('auth.totp_not_started', 'Start enrolment first (POST /api/v1/me/totp).');
     if (!(await this.auth.acceptTotp(user, code))) {
-      this.auth.accountThrottle.fail(actor.email);
+      this.auth.failAttempt(ctx, actor.email);
       throw invalid('auth.invalid_totp', 'The code is wrong or expired. Check the clock of your device.', [{ field: 'body.code', message: 'wrong code' }]);
     }
     const codes = newRecoveryCodes();
@@ -65,12 +65,12 @@ export class TotpService {
   /** Turns two-factor sign-in off; needs the password and a current code. */
   async disable(ctx: RequestContext, password: string, code: string): Promise<void> {
     const actor = requireUser(ctx);
-    this.auth.accountThrottle.check(actor.email);
+    this.auth.checkAttempt(ctx, actor.email);
     const user = await this.auth.getUser(actor.userId);
     if (!user.totp_enabled) throw conflict('auth.totp_disabled', 'Two-factor sign-in is not on.');
     const passwordOk = await this.auth.checkPassword(user.id, password);
     if (!passwordOk || !(await this.auth.acceptTotp(user, code))) {
-      this.auth.accountThrottle.fail(actor.email);
+      this.auth.failAttempt(ctx, actor.email);
       throw invalid('auth.invalid_credentials', 'The password or the code is wrong.', [
         { field: passwordOk ? 'body.code' : 'body.password', message: 'wrong' },
       ]);

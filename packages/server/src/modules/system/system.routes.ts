@@ -17,8 +17,9 @@ export function registerSystemRoutes(app: HttpApp, deps: { system: SystemService
   app.get(
     '/metrics',
     {
-      config: { access: { action: 'metrics.read' } },
-      schema: { tags: ['system'], summary: 'Prometheus metrics (process, HTTP, queue)' },
+      // Installation-wide figures: installation administrators only, or their tokens with metrics:read.
+      config: { access: { installation: 'metrics:read' } },
+      schema: { tags: ['system'], summary: 'Prometheus metrics (process, HTTP, queue); installation administrators only' },
     },
     async (_req, reply) => {
       reply.type(deps.metrics.registry.contentType);

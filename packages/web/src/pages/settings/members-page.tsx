@@ -10,6 +10,7 @@ import { useAction } from '../../lib/use-action';
 import { useCursorList } from '../../lib/use-cursor-list';
 import { useFocusInvalid } from '../../lib/use-focus-invalid';
 import { canAdminister, useMe, useSession } from '../../session/session';
+import { PendingInvitations } from './pending-invitations';
 
 const ROLE_HELP: Record<Role, string> = {
   owner: 'Everything, including deleting the organization',
@@ -109,6 +110,8 @@ export function MembersPage() {
           </form>
         </section>
       )}
+
+      {canManage && <PendingInvitations organizationId={orgId} refreshKey={invitation?.id ?? ''} />}
 
       <section className="card section" aria-labelledby="members-title">
         <h2 id="members-title">Members</h2>
