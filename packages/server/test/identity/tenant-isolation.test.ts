@@ -29,6 +29,8 @@ describe('tenant isolation, member consent, owner protection and token abilities
     t = await startTestApp('sqlite', { loginPerMinute: 10_000 });
     ownerA = await setupOwner(t, 'alice@a.example.test');
     projectA = await project(ownerA, 'secret-a');
+    // The installation lets users create organizations (off by default), so the attacker can own one.
+    expect((await t.request('PATCH', '/api/v1/instance', { session: ownerA, body: { allowOrganizationCreation: true } })).status).toBe(200);
     // The attacker: the owner of a second organization, invited to nothing of A's.
     const mallory = await addMember(t, ownerA, 'mallory@b.example.test', 'viewer');
     const orgB = await t.request('POST', '/api/v1/organizations', { session: mallory, body: { name: 'B' } });

@@ -4,8 +4,8 @@ import { identityMigration } from './0002-identity.js';
 import { serversMigration } from './0003-servers.js';
 import { deploymentsMigration } from './0004-deployments.js';
 import { domainsMigration } from './0005-domains.js';
-import { invitationProjectsMigration } from './0006-sec-tenancy-invitation-projects.js';
-import { installationAdminsMigration } from './0006-sec-edge-installation-admins.js';
+import { installationAdminsMigration } from './0006-installation-admins.js';
+import { invitationProjectsMigration } from './0007-invitation-projects.js';
 import type { MigrationContext } from './migration-context.js';
 
 /** Every migration, in order; one set for SQLite and PostgreSQL. */
@@ -16,7 +16,7 @@ export function allMigrations(ctx: MigrationContext): Record<string, Migration> 
     '0003-servers': serversMigration(ctx),
     '0004-deployments': deploymentsMigration(ctx),
     '0005-domains': domainsMigration(ctx),
-    '0006-sec-tenancy-invitation-projects': invitationProjectsMigration(),
-    '0006-sec-edge-installation-admins': installationAdminsMigration(),
+    '0006-installation-admins': installationAdminsMigration(),
+    '0007-invitation-projects': invitationProjectsMigration(),
   };
 }
