@@ -9,7 +9,7 @@ import type { Schedule } from '../../jobs/scheduler.js';
 import type { SecretBox } from '../../secrets/secret-box.js';
 import type { EnvironmentSettings } from '@devflow/contracts';
 import { registerEnvironmentRoutes } from '../environments/environments.routes.js';
-import { EnvironmentService } from '../environments/environments.service.js';
+import { EnvironmentService, openBasedirOf } from '../environments/environments.service.js';
 import { VariablesService } from '../environments/variables.service.js';
 import type { RequestContext } from '../identity/actor.js';
 import type { AuditLog } from '../identity/audit.service.js';
@@ -124,6 +124,8 @@ export function createDeploymentsModule(d: DeploymentsModuleDeps, o: Deployments
         strategy: e.strategy,
         healthCheckPath: e.health_check_path,
         keepReleases: e.keep_releases,
+        openBasedir: openBasedirOf(e).enabled,
+        openBasedirExtra: openBasedirOf(e).extra,
         settings: JSON.parse(e.settings || '{}') as EnvironmentSettings,
       });
       const vars = await variables.current(e.id);

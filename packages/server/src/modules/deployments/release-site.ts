@@ -6,6 +6,7 @@ import { ADOPT, parseServerReport, PREPARE, script, sequence, WRITE_PUBLIC_FILE,
 import { projectUser } from '../../core/deploy/project-user.js';
 import { choosePhpVersion, environmentSiteFiles, MAINTENANCE_PAGE, maintenancePagePath, servesPhp, environmentSiteSlug } from '../../core/deploy/site-files.js';
 import { AppError } from '../../lib/errors.js';
+import { openBasedirOf } from '../environments/environments.service.js';
 import { onAll, type RemoteRunner } from './remote-runner.js';
 import type { DeployContext, DeployServer, EnvironmentContext, StepHandle } from './strategy.js';
 
@@ -44,6 +45,7 @@ export class ReleaseSite {
       httpPort: this.o.publicPort,
       previewPort: ctx.environment.preview_port,
       maintenance,
+      openBasedir: openBasedirOf(ctx.environment),
     });
   }
 
