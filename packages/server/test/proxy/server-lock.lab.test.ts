@@ -88,16 +88,17 @@ describe.skipIf(!lab)('proxy changes from several processes on one server', () =
 
   it('one process whose every apply fails nginx -t never undoes the other process\'s applies', async () => {
     const [bad, good] = await Promise.all([
-      applyProcess({ target: t.target, name: 'broken', rounds: ROUNDS, broken: true }),
+      // Three times as many (and quicker: no reload) rounds, so broken files are in place all through charlie's applies.
+      applyProcess({ target: t.target, name: 'broken', rounds: 3 * ROUNDS, broken: true }),
       applyProcess({ target: t.target, name: 'charlie', rounds: ROUNDS, broken: false }),
     ]);
     // Without the server's lock, charlie's nginx -t sees broken's file and charlie's own apply is rolled back.
     expect(good).toEqual({ applied: ROUNDS, rejected: 0, errors: [] });
-    expect(bad).toEqual({ applied: 0, rejected: ROUNDS, errors: [] });
+    expect(bad).toEqual({ applied: 0, rejected: 3 * ROUNDS, errors: [] });
     expect(await lockFiles(t, 'charlie')).toHaveLength(ROUNDS);
     expect(await lockFiles(t, 'broken')).toEqual([]);
     expect((await t.vps.exec(['nginx', '-t'])).code).toBe(0);
-    expect(await unserved(t, ['charlie', 'alpha'])).toEqual([]);
+    expect(await unserved(t, ['charlie'])).toEqual([]);
   }, 450_000);
 
   it('an apply waiting on a held lock gives up with an error naming the holder, and goes through once it is released', async () => {
