@@ -164,6 +164,17 @@ export const environmentSettingsSchema = z
   .meta({ id: 'EnvironmentSettings' });
 export type EnvironmentSettings = z.infer<typeof environmentSettingsSchema>;
 
+/**
+ * A directory PHP may open besides the environment's own: absolute, of the
+ * characters the pool renderer accepts (so no `:` separator, newline or NUL
+ * can split open_basedir or the pool file), without `.`/`..` segments.
+ */
+const basedirPath = z
+  .string()
+  .max(500)
+  .regex(/^(?:\/[A-Za-z0-9._@+~-]+)+\/?$/, 'an absolute path of letters, digits and ._@+~- (no ":", spaces, quotes, newlines or NUL)')
+  .refine((p) => !p.split('/').some((s) => s === '.' || s === '..'), 'no . or .. segments');
+
 /** How code reaches the servers; `release` (directories behind nginx) is the only one so far. */
 export const strategySchema = z.enum(['release']);
 export type Strategy = z.infer<typeof strategySchema>;
@@ -185,6 +196,8 @@ export const environmentSchema = z
     currentReleaseId: z.string().nullable(),
     hostname: z.string().describe('Name nginx answers for this environment besides its domains'),
     previewPort: z.number().int().describe('Loopback port of the private listener that health-checks a release before it goes live'),
+    openBasedir: z.boolean().describe("PHP is fenced by open_basedir to the environment's directory, /tmp/ and openBasedirExtra"),
+    openBasedirExtra: z.array(z.string()).describe('More directories PHP may open, e.g. /usr/share/php'),
     settings: environmentSettingsSchema,
     createdAt: isoTime,
     updatedAt: isoTime,
@@ -200,6 +213,8 @@ export const environmentCreateBody = z.object({
   strategy: strategySchema.default('release'),
   healthCheckPath: healthPath.optional().describe('Default: /up for Laravel 11+, else /'),
   keepReleases: z.number().int().min(1).max(50).default(5),
+  openBasedir: z.boolean().default(true).describe('false lets PHP open any file its Unix user can read'),
+  openBasedirExtra: z.array(basedirPath).max(20).default([]).describe('Applied on the next deployment'),
   settings: environmentSettingsSchema.default({}),
 });
 
@@ -209,6 +224,8 @@ export const environmentUpdateBody = z.object({
   requiresApproval: z.boolean().optional(),
   healthCheckPath: healthPath.optional(),
   keepReleases: z.number().int().min(1).max(50).optional(),
+  openBasedir: z.boolean().optional().describe('Applied on the next deployment'),
+  openBasedirExtra: z.array(basedirPath).max(20).optional().describe('Replaces the list; applied on the next deployment'),
   settings: environmentSettingsSchema.optional(),
 });
 

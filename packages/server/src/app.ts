@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import type { Logger } from 'pino';
@@ -15,6 +16,8 @@ import { JobQueue } from './jobs/job-queue.js';
 import { Scheduler, type Schedule } from './jobs/scheduler.js';
 import { Worker } from './jobs/worker.js';
 import { createLogger } from './lib/logger.js';
+import { NginxConfigurator } from './adapters/proxy/nginx/nginx-configurator.js';
+import { Ssh2Executor } from './adapters/ssh/ssh2-executor.js';
 import { createDeploymentsModule, type DeploymentsModule, type DeploymentsModuleOptions } from './modules/deployments/deployments.module.js';
 import { createDomainsModule, type DomainsModule, type DomainsModuleOptions } from './modules/domains/domains.module.js';
 import { EventAccess } from './modules/events/event-access.js';
@@ -112,15 +115,18 @@ export async function createApp(config: Config, opts: AppOptions): Promise<App> 
     const registry = new JobRegistry();
     const queue = new JobQueue(db, registry);
     const bus = new EventBus(db, logger);
-    const servers = createServersModule({ db, box, bus, queue: () => queue, audit: new AuditLog(db, opts.clock), clock: opts.clock }, opts.servers);
+    // Adapters are built once: one SSH pool, and one proxy configurator whose applies every module serializes through.
+    const ssh = opts.servers?.executor ?? new Ssh2Executor(opts.servers?.ssh);
+    const proxy = new NginxConfigurator(ssh, { processName: `devflow ${opts.role} on ${os.hostname()} pid ${process.pid}` });
+    const servers = createServersModule({ db, box, bus, queue: () => queue, audit: new AuditLog(db, opts.clock), ssh, clock: opts.clock }, opts.servers);
     // Deployments: projects, environments, variables, the deploy pipeline as jobs, webhooks.
     const deployments = createDeploymentsModule(
-      { db, box, bus, queue: () => queue, audit: new AuditLog(db, opts.clock), servers, publicUrl: config.publicUrl, logger, clock: opts.clock },
+      { db, box, bus, queue: () => queue, audit: new AuditLog(db, opts.clock), servers, proxy, publicUrl: config.publicUrl, logger, clock: opts.clock },
       opts.deployments,
     );
     // Domains and certificates: per-domain nginx sites, ownership checks, ACME orders, renewals, expiry alerts.
     const domains = createDomainsModule(
-      { db, box, bus, queue: () => queue, audit: new AuditLog(db, opts.clock), servers, acmeDirectoryUrl: config.acmeDirectoryUrl, dnsServers: config.dnsServers, clock: opts.clock },
+      { db, box, bus, queue: () => queue, audit: new AuditLog(db, opts.clock), servers, proxy, acmeDirectoryUrl: config.acmeDirectoryUrl, dnsServers: config.dnsServers, clock: opts.clock },
       { appRoot: opts.deployments?.root, ...opts.domains },
     );
     for (const job of [...builtinJobs(() => queue, () => bus), ...servers.jobs, ...deployments.jobs, ...domains.jobs, ...(opts.jobs ?? [])]) registry.register(job);

@@ -92,4 +92,13 @@ describe('renderPool', () => {
     expect(text).not.toContain('slowlog');
     expect(renderPoolFile(spec()).path).toBe('/etc/php/8.2/fpm/pool.d/devflow-shop-production.conf');
   });
+
+  it('leaves open_basedir out when the environment turns it off, and refuses extra paths that could split it', () => {
+    const off = renderPool(spec({ openBasedir: false, extraOpenBasedir: ['/usr/share/php'] }));
+    expect(ini(off)['php_admin_value[open_basedir]']).toBeUndefined();
+    expect(ini(renderPool(spec({ extraOpenBasedir: ['/usr/share/php', '/usr/share/php/'] })))['php_admin_value[open_basedir]']).toBe('/srv/devflow/shop/production/:/usr/share/php/:/tmp/');
+    for (const bad of ['/a:/b', 'relative', '/x\nphp_admin_value[open_basedir] = /', '/a/../etc']) {
+      expect(() => renderPool(spec({ extraOpenBasedir: [bad] })), bad).toThrow(/extraOpenBasedir\.0/);
+    }
+  });
 });

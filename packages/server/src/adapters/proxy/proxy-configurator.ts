@@ -18,6 +18,8 @@ export interface ProxyOptions {
   signal?: AbortSignal;
   /** Time limit of each remote command (default 30 s). */
   timeoutMs?: number;
+  /** What the change is for (e.g. `deployment dep_123`), written into the server's lock so a waiter can name it. */
+  reason?: string;
 }
 
 /** What an apply or a remove did. */
@@ -49,6 +51,9 @@ export interface ProxyConfigurator {
   apply(target: SshTarget, files: readonly ConfigFile[], opts?: ProxyOptions): Promise<ApplyResult>;
   /** Removes the files with the same check, restore and reload as `apply`. */
   remove(target: SshTarget, paths: readonly string[], opts?: ProxyOptions): Promise<ApplyResult>;
-  /** Reloads services with their current files (serialized with applies to the same server). */
+  /**
+   * Reloads services with their current files. Every operation holds the
+   * server's own lock, so applies from any number of processes never interleave.
+   */
   reload(target: SshTarget, what: ReloadRequest, opts?: ProxyOptions): Promise<string[]>;
 }

@@ -6,7 +6,8 @@ export type ProxyErrorCode =
   | 'proxy.unmanaged_path'
   | 'proxy.apply_failed'
   | 'proxy.reload_failed'
-  | 'proxy.restore_failed';
+  | 'proxy.restore_failed'
+  | 'proxy.locked';
 
 const kinds: Record<ProxyErrorCode, ErrorKind> = {
   'proxy.config_invalid': 'unprocessable',
@@ -14,6 +15,7 @@ const kinds: Record<ProxyErrorCode, ErrorKind> = {
   'proxy.apply_failed': 'unprocessable',
   'proxy.reload_failed': 'unprocessable',
   'proxy.restore_failed': 'internal',
+  'proxy.locked': 'conflict',
 };
 
 /** A failure applying configuration on a server; details in `meta`. */

@@ -293,11 +293,19 @@ ln -sfn "releases/$3" "$2.devflow-tmp"
 mv -T -- "$2.devflow-tmp" "$2"
 echo "$2 -> releases/$3"`;
 
+/** Printed by HEALTH_CHECK before a file PHP's open_basedir refused during the check. */
+export const OPEN_BASEDIR_REFUSED = 'devflow-open-basedir-refused: ';
+
 /**
- * $1 URL, $2 Host header, $3 attempts, $4 seconds per attempt. Succeeds on the
- * first 2xx; otherwise prints the start of the body, then the last status.
+ * $1 URL, $2 Host header, $3 attempts, $4 seconds per attempt, then error logs
+ * to search. Succeeds on the first 2xx; otherwise prints the start of the body,
+ * each file open_basedir refused in what the logs gained during the check,
+ * then the last status.
  */
 export const HEALTH_CHECK = `url=$1 host=$2 n=$3 t=$4
+shift 4
+sizes=
+for f in "$@"; do sizes="$sizes$(stat -c %s -- "$f" 2>/dev/null || echo 0) "; done
 body=$(mktemp)
 trap 'rm -f "$body"' EXIT
 i=0
@@ -310,6 +318,10 @@ while [ "$i" -lt "$n" ]; do
 done
 head -c 1500 "$body" >&2
 echo >&2
+for f in "$@"; do
+  s0=\${sizes%% *}; sizes=\${sizes#* }
+  tail -c +$((s0 + 1)) -- "$f" 2>/dev/null | grep -o 'open_basedir restriction in effect\\. File([^)]*)' | sort -u | sed 's/^.*File(\\(.*\\))$/${OPEN_BASEDIR_REFUSED}\\1/' >&2
+done
 echo "HTTP $code from $url after $n attempts" >&2
 exit 1`;
 

@@ -30,6 +30,8 @@ export interface EnvironmentSite {
   httpPort: number;
   previewPort: number;
   maintenance: boolean;
+  /** open_basedir of the pool: off, or more directories besides the environment's and /tmp/ (default on, none). */
+  openBasedir?: { enabled: boolean; extra: readonly string[] } | undefined;
 }
 
 /** `<project>--<environment>`: both are slugs without double dashes, so the pair is unambiguous. */
@@ -106,6 +108,8 @@ export function environmentSiteFiles(s: EnvironmentSite): RenderedFile[] {
         listenOwner: s.webServerUser,
         listenGroup: s.webServerUser,
         rootDir: s.layout.base,
+        openBasedir: s.openBasedir?.enabled ?? true,
+        extraOpenBasedir: [...(s.openBasedir?.extra ?? [])],
       }),
     );
   }

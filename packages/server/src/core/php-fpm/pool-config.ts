@@ -33,8 +33,10 @@ export interface PoolSpec {
   group: string;
   /** The environment's directory (releases/, shared/, current): open_basedir covers it and /tmp/. */
   rootDir: string;
-  /** More directories PHP may open (e.g. a sessions directory outside rootDir). */
+  /** More directories PHP may open (e.g. a sessions directory outside rootDir, /usr/share/php). */
   extraOpenBasedir?: string[];
+  /** false: no open_basedir at all, PHP opens whatever its Unix user may (default true). */
+  openBasedir?: boolean;
   /** User of the web server, which owns the socket (default www-data). */
   listenOwner?: string;
   /** Group of the web server, which connects to the socket (default www-data). */
@@ -88,7 +90,8 @@ function basedir(path: string): string {
 /**
  * The pool file of one environment: its own user, a socket (0660) only the
  * web server's user and group can use, a clean environment, open_basedir fenced to the
- * environment's directory and /tmp/, workers' output and a slowlog.
+ * environment's directory, /tmp/ and the extra directories (unless turned off),
+ * workers' output and a slowlog.
  * Pure and deterministic; throws `proxy.invalid_config` naming the field.
  */
 export function renderPool(spec: PoolSpec): string {
@@ -137,7 +140,9 @@ export function renderPool(spec: PoolSpec): string {
     `request_terminate_timeout = ${terminate}s`,
     'security.limit_extensions = .php',
     '',
-    `php_admin_value[open_basedir] = ${openBasedir.join(':')}`,
+    ...(spec.openBasedir === false
+      ? ["; open_basedir is off for this environment: PHP may open any file its user can read."]
+      : [`php_admin_value[open_basedir] = ${openBasedir.join(':')}`]),
     ...(disabledList.length ? [`php_admin_value[disable_functions] = ${disabledList.join(',')}`] : []),
     ...(spec.memoryLimitMb !== undefined ? [`php_admin_value[memory_limit] = ${integer('memoryLimitMb', spec.memoryLimitMb, 16, 65_536)}M`] : []),
   ];

@@ -47,6 +47,10 @@ export interface EnvironmentsTable {
   env_version: Generated<number>;
   /** Loopback port of the preview listener, unique across environments (0004). */
   preview_port: number | null;
+  /** 1 when the PHP-FPM pool fences PHP with open_basedir (0009-proxy). */
+  open_basedir: Generated<number>;
+  /** JSON list of more absolute directories open_basedir admits (0009-proxy). */
+  open_basedir_extra: Generated<string>;
 }
 
 export interface EnvironmentServersTable {

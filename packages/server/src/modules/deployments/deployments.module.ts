@@ -20,7 +20,6 @@ import { registerDeploymentRoutes } from './deployments.routes.js';
 import { DeploymentService } from './deployments.service.js';
 import { ReleaseStrategy } from './release-strategy.js';
 import { EnvironmentTeardown, TEARDOWN_JOB } from './environment-teardown.js';
-import { NginxConfigurator } from '../../adapters/proxy/nginx/nginx-configurator.js';
 import type { ProxyConfigurator } from '../../adapters/proxy/proxy-configurator.js';
 import type { DeployStrategy } from './strategy.js';
 
@@ -39,8 +38,6 @@ export interface DeploymentsModuleOptions {
   detectTimeoutMs?: number;
   /** How long a deployment waits for a lock held by a live one (default 60 s). */
   lockWaitMs?: number;
-  /** The web-server configurator (default: nginx + PHP-FPM over the servers' SSH executor). */
-  proxy?: ProxyConfigurator;
   /** Cron (6 fields) of the sweep that recovers deployments a dead process left running (default every 15 s). */
   recoverCron?: string;
 }
@@ -52,6 +49,8 @@ export interface DeploymentsModuleDeps {
   queue: () => JobQueue;
   audit: AuditLog;
   servers: ServersModule;
+  /** The process's one web-server configurator, shared with domains so their applies take the same locks. */
+  proxy: ProxyConfigurator;
   publicUrl: string;
   logger: Logger;
   clock?: (() => number) | undefined;
@@ -88,7 +87,7 @@ export function createDeploymentsModule(d: DeploymentsModuleDeps, o: Deployments
   };
   const { projects, environments, variables } = servicesOver(d.db, d.audit);
   const store = new DeploymentStore(d.db, d.bus, clock);
-  const proxy = o.proxy ?? new NginxConfigurator(d.servers.ssh);
+  const proxy = d.proxy;
   const teardown = new EnvironmentTeardown(d.db, d.servers.servers, d.servers.ssh, proxy, d.queue, d.logger.child({ component: 'teardown' }));
   const release = new ReleaseStrategy(d.servers.ssh, proxy, {
     root: o.root ?? '/srv/devflow/apps',

@@ -6,6 +6,7 @@ import { ADOPT, parseServerReport, PREPARE, script, sequence, WRITE_PUBLIC_FILE,
 import { projectUser } from '../../core/deploy/project-user.js';
 import { choosePhpVersion, environmentSiteFiles, MAINTENANCE_PAGE, maintenancePagePath, servesPhp, environmentSiteSlug } from '../../core/deploy/site-files.js';
 import { AppError } from '../../lib/errors.js';
+import { openBasedirOf } from '../environments/index.js';
 import { onAll, type RemoteRunner } from './remote-runner.js';
 import type { DeployContext, DeployServer, EnvironmentContext, StepHandle } from './strategy.js';
 
@@ -44,6 +45,7 @@ export class ReleaseSite {
       httpPort: this.o.publicPort,
       previewPort: ctx.environment.preview_port,
       maintenance,
+      openBasedir: openBasedirOf(ctx.environment),
     });
   }
 
@@ -55,7 +57,7 @@ export class ReleaseSite {
       const files = this.files(ctx, L, plan, report, maintenance, s);
       remote.note(s, step.name, `$ apply ${files.map((f) => f.path).join(', ')} (checked with nginx -t / php-fpm -t, reloaded only on change)`);
       if (maintenance) await remote.exec(s, step, 'write the maintenance page', script(WRITE_PUBLIC_FILE, 'write-page', maintenancePagePath(L)), { stdin: MAINTENANCE_PAGE });
-      const res = await this.proxy.apply(s.target, files, { signal: step.signal, timeoutMs: Math.max(5000, Math.min(60_000, step.deadline - Date.now())) });
+      const res = await this.proxy.apply(s.target, files, { reason: `deployment ${ctx.deployment.id}`, signal: step.signal, timeoutMs: Math.max(5000, Math.min(60_000, step.deadline - Date.now())) });
       if (ctx.detection?.phpVersion && servesPhp(plan.framework)) {
         const used = choosePhpVersion(report?.phpFpmVersions ?? [], ctx.detection.phpVersion);
         if (used !== ctx.detection.phpVersion) remote.note(s, step.name, `composer.json asks for PHP ${ctx.detection.phpVersion}; using PHP-FPM ${used}`);
@@ -75,7 +77,11 @@ export class ReleaseSite {
       const adopt = script(ADOPT, 'adopt', L.base, user, plan.envFile ?? '', ...plan.sharedSpecs.filter((p) => p.startsWith('d:') || p.startsWith('w:')));
       const report = parseServerReport((await exec(sequence(script(PREPARE, 'prepare', L.base, user), adopt))).stdout);
       if (enabled) await exec(script(WRITE_PUBLIC_FILE, 'write-page', maintenancePagePath(L)), MAINTENANCE_PAGE);
-      await this.proxy.apply(s.target, this.files(ctx, L, plan, report, enabled, s), { signal: ctx.signal, timeoutMs: 60_000 });
+      await this.proxy.apply(s.target, this.files(ctx, L, plan, report, enabled, s), {
+        reason: `maintenance ${enabled ? 'on' : 'off'} of environment ${ctx.environment.id}`,
+        signal: ctx.signal,
+        timeoutMs: 60_000,
+      });
     });
   }
 }

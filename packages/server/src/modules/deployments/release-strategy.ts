@@ -7,7 +7,8 @@ import { projectSlug, siteLayout, type SiteLayout } from '../../core/deploy/layo
 import { releasePlan, type ReleasePlan } from '../../core/deploy/plan.js';
 import { projectUser } from '../../core/deploy/project-user.js';
 import { releasesToPrune } from '../../core/deploy/retention.js';
-import { choosePhpVersion } from '../../core/deploy/site-files.js';
+import { choosePhpVersion, environmentSiteSlug } from '../../core/deploy/site-files.js';
+import { explainOpenBasedirRefusal, healthCheckLogs } from './open-basedir-refusal.js';
 import type { ProxyConfigurator } from '../../adapters/proxy/proxy-configurator.js';
 import {
   EXPORT,
@@ -303,16 +304,21 @@ export class ReleaseStrategy implements DeployStrategy {
   }
 
   private async previewCheck(ctx: DeployContext, remote: RemoteRunner, step: StepHandle, L: SiteLayout, releaseId: string, plan: ReleasePlan): Promise<void> {
+    const logs = healthCheckLogs(environmentSiteSlug(ctx.project, ctx.environment.name));
     await onAll(ctx.servers, async (s) => {
-      await remote.exec(
-        s,
-        step,
-        `point release -> releases/${releaseId}; GET ${plan.healthCheckPath} from the new release (private vhost, expect 2xx)`,
-        sequence(
-          script(POINT_LINK, 'point', L.base, 'release', releaseId),
-          script(HEALTH_CHECK, 'health-check', `http://127.0.0.1:${ctx.environment.preview_port ?? 0}${plan.healthCheckPath}`, ctx.hostnames[0] as string, String(plan.healthCheckAttempts), '10'),
-        ),
-      );
+      await remote
+        .exec(
+          s,
+          step,
+          `point release -> releases/${releaseId}; GET ${plan.healthCheckPath} from the new release (private vhost, expect 2xx)`,
+          sequence(
+            script(POINT_LINK, 'point', L.base, 'release', releaseId),
+            script(HEALTH_CHECK, 'health-check', `http://127.0.0.1:${ctx.environment.preview_port ?? 0}${plan.healthCheckPath}`, ctx.hostnames[0] as string, String(plan.healthCheckAttempts), '10', ...logs),
+          ),
+        )
+        .catch((err: unknown) => {
+          throw explainOpenBasedirRefusal(err, s.name);
+        });
     });
     step.note(`GET ${plan.healthCheckPath}: 2xx`);
   }
@@ -342,8 +348,13 @@ export class ReleaseStrategy implements DeployStrategy {
       return;
     }
     const host = ctx.hostnames[0] as string;
+    const logs = healthCheckLogs(environmentSiteSlug(ctx.project, ctx.environment.name));
     await onAll(ctx.servers, (s) =>
-      remote.exec(s, step, `GET ${plan.healthCheckPath} publicly (Host: ${host}, expect 2xx)`, script(HEALTH_CHECK, 'health-check', `http://127.0.0.1:${this.o.publicPort}${plan.healthCheckPath}`, host, String(plan.healthCheckAttempts), '10')),
+      remote
+        .exec(s, step, `GET ${plan.healthCheckPath} publicly (Host: ${host}, expect 2xx)`, script(HEALTH_CHECK, 'health-check', `http://127.0.0.1:${this.o.publicPort}${plan.healthCheckPath}`, host, String(plan.healthCheckAttempts), '10', ...logs))
+        .catch((err: unknown) => {
+          throw explainOpenBasedirRefusal(err, s.name);
+        }),
     );
     step.note(`GET ${plan.healthCheckPath} on ${host}: 2xx`);
   }

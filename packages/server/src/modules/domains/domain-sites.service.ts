@@ -127,7 +127,7 @@ export class DomainSiteService {
           ...(this.opts.httpPort ? { httpPort: this.opts.httpPort } : {}),
           ...(this.opts.httpsPort ? { httpsPort: this.opts.httpsPort } : {}),
         });
-        await this.proxy.apply(s.target, files, { timeoutMs: this.timeoutMs, ...(signal ? { signal } : {}) });
+        await this.proxy.apply(s.target, files, { reason: `domain ${d.hostname}`, timeoutMs: this.timeoutMs, ...(signal ? { signal } : {}) });
         // Only now that nginx serves the new certificate may the older ones go.
         await this.exec(s, ['sh', '-c', PRUNE_CERTIFICATES, 'devflow-prune', domainTlsDir(d.id), cert ? cert.id : '-'], signal);
       }
@@ -146,7 +146,7 @@ export class DomainSiteService {
   async remove(domain: { id: string; environmentId: string; token: string }, signal?: AbortSignal): Promise<void> {
     const servers = await this.serversOf(domain.environmentId).catch(() => [] as SiteServer[]);
     for (const s of servers) {
-      await this.proxy.remove(s.target, domainSitePaths(domain.id), { timeoutMs: this.timeoutMs, ...(signal ? { signal } : {}) });
+      await this.proxy.remove(s.target, domainSitePaths(domain.id), { reason: `removing domain ${domain.id}`, timeoutMs: this.timeoutMs, ...(signal ? { signal } : {}) });
       await this.exec(s, ['rm', '-rf', '--', domainTlsDir(domain.id), `${this.webroot}${VERIFY_PATH_PREFIX}${safe('token', domain.token, TOKEN)}`], signal);
     }
   }

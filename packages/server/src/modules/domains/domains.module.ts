@@ -2,7 +2,6 @@ import { z } from 'zod';
 import { AcmeClientIssuer } from '../../adapters/acme/acme-client-issuer.js';
 import type { AcmeIssuer } from '../../adapters/acme/acme-issuer.js';
 import { DnsResolver } from '../../adapters/dns/dns-resolver.js';
-import { NginxConfigurator } from '../../adapters/proxy/nginx/nginx-configurator.js';
 import type { ProxyConfigurator } from '../../adapters/proxy/proxy-configurator.js';
 import type { Db } from '../../db/database.js';
 import type { EventBus } from '../../events/event-bus.js';
@@ -43,8 +42,6 @@ export interface DomainsModuleOptions {
   appRoot?: string;
   /** Replaces how a domain finds what its environment serves. */
   appOf?: EnvironmentAppResolver;
-  /** The web-server configurator (default nginx over the servers' SSH executor). */
-  proxy?: ProxyConfigurator;
   /** Attempts of a certificate order before it is given up and alerted (default 3), and the first retry delay (default 5 min, doubling). */
   issueAttempts?: number;
   issueBackoffMs?: number;
@@ -62,6 +59,8 @@ export interface DomainsModuleDeps {
   queue: () => JobQueue;
   audit: AuditLog;
   servers: ServersModule;
+  /** The process's one web-server configurator, shared with deployments so their applies take the same locks. */
+  proxy: ProxyConfigurator;
   acmeDirectoryUrl: string;
   /** DEVFLOW_DNS_SERVERS: resolvers for ownership checks, DNS-01 propagation and the expiry monitor; empty: the system's. */
   dnsServers: readonly string[];
@@ -101,7 +100,7 @@ export function createDomainsModule(d: DomainsModuleDeps, o: DomainsModuleOption
     d.box,
     d.servers.servers,
     d.servers.ssh,
-    o.proxy ?? new NginxConfigurator(d.servers.ssh),
+    d.proxy,
     o.appOf ?? releaseStrategyApp(d.db, o.appRoot ?? '/srv/devflow/apps'),
     { ...(o.acmeWebroot ? { acmeWebroot: o.acmeWebroot } : {}), ...(o.httpPort ? { httpPort: o.httpPort } : {}), ...(o.httpsPort ? { httpsPort: o.httpsPort } : {}) },
     clock,

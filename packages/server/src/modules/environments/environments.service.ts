@@ -29,6 +29,8 @@ export interface EnvironmentInput {
   strategy: Strategy;
   healthCheckPath?: string | undefined;
   keepReleases: number;
+  openBasedir?: boolean | undefined;
+  openBasedirExtra?: string[] | undefined;
   settings: EnvironmentSettings;
 }
 
@@ -38,7 +40,14 @@ export interface EnvironmentPatch {
   requiresApproval?: boolean | undefined;
   healthCheckPath?: string | undefined;
   keepReleases?: number | undefined;
+  openBasedir?: boolean | undefined;
+  openBasedirExtra?: string[] | undefined;
   settings?: EnvironmentSettings | undefined;
+}
+
+/** The open_basedir setting of an environment row: whether PHP is fenced, and the extra directories. */
+export function openBasedirOf(row: Pick<EnvironmentRow, 'open_basedir' | 'open_basedir_extra'>): { enabled: boolean; extra: string[] } {
+  return { enabled: row.open_basedir !== 0, extra: JSON.parse(row.open_basedir_extra || '[]') as string[] };
 }
 
 /** Environments of a project (production, staging…): branch, servers, approval rule, release settings, webhook secret. */
@@ -99,6 +108,8 @@ export class EnvironmentService {
       currentReleaseId: row.current_release_id,
       hostname: environmentHostname(row, p),
       previewPort: row.preview_port ?? 0,
+      openBasedir: openBasedirOf(row).enabled,
+      openBasedirExtra: openBasedirOf(row).extra,
       settings: JSON.parse(row.settings || '{}') as EnvironmentSettings,
       createdAt: row.created_at,
       updatedAt: row.updated_at,
@@ -143,6 +154,8 @@ export class EnvironmentService {
       webhook_secret: this.box.encrypt(randomBytes(24).toString('hex')),
       env_version: 0,
       preview_port: Math.max(this.previewPortBase, Number(top?.max ?? 0) + 1),
+      open_basedir: input.openBasedir === false ? 0 : 1,
+      open_basedir_extra: JSON.stringify([...new Set(input.openBasedirExtra ?? [])]),
       created_at: now,
       updated_at: now,
     };
@@ -182,6 +195,8 @@ export class EnvironmentService {
           ...(patch.requiresApproval !== undefined ? { requires_approval: patch.requiresApproval ? 1 : 0 } : {}),
           ...(patch.healthCheckPath !== undefined ? { health_check_path: patch.healthCheckPath } : {}),
           ...(patch.keepReleases !== undefined ? { keep_releases: patch.keepReleases } : {}),
+          ...(patch.openBasedir !== undefined ? { open_basedir: patch.openBasedir ? 1 : 0 } : {}),
+          ...(patch.openBasedirExtra !== undefined ? { open_basedir_extra: JSON.stringify([...new Set(patch.openBasedirExtra)]) } : {}),
           ...(patch.settings !== undefined ? { settings: JSON.stringify(patch.settings) } : {}),
           updated_at: this.now(),
         })
@@ -198,7 +213,7 @@ export class EnvironmentService {
       organizationId: before.organization_id,
       targetType: 'environment',
       targetId: id,
-      diff: { before: { branch: before.branch, requiresApproval: !!before.requires_approval, healthCheckPath: before.health_check_path, keepReleases: before.keep_releases }, after: patch },
+      diff: { before: { branch: before.branch, requiresApproval: !!before.requires_approval, healthCheckPath: before.health_check_path, keepReleases: before.keep_releases, openBasedir: openBasedirOf(before).enabled, openBasedirExtra: openBasedirOf(before).extra }, after: patch },
     });
     return this.present(await this.get(id));
   }

@@ -4,7 +4,7 @@
  * (eslint.config.js).
  */
 export { registerEnvironmentRoutes } from './environments.routes.js';
-export { environmentHostname, EnvironmentService } from './environments.service.js';
+export { environmentHostname, EnvironmentService, openBasedirOf } from './environments.service.js';
 export type { EnvironmentRow } from './environments.service.js';
 export { VariablesService } from './variables.service.js';
 export { DeleteEnvironmentCommand } from './delete-environment.command.js';

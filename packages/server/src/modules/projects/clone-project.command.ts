@@ -1,6 +1,6 @@
 import type { EnvironmentSettings } from '@devflow/contracts';
 import { withinTransaction, type Db } from '../../db/database.js';
-import type { EnvironmentService, VariablesService } from '../environments/index.js';
+import { openBasedirOf, type EnvironmentService, type VariablesService } from '../environments/index.js';
 import type { RequestContext } from '../identity/index.js';
 import { presentProject, type ProjectService } from './projects.service.js';
 
@@ -40,6 +40,8 @@ export class CloneProjectCommand {
           strategy: e.strategy,
           healthCheckPath: e.health_check_path,
           keepReleases: e.keep_releases,
+          openBasedir: openBasedirOf(e).enabled,
+          openBasedirExtra: openBasedirOf(e).extra,
           settings: JSON.parse(e.settings || '{}') as EnvironmentSettings,
         });
         const vars = await variables.current(e.id);

@@ -17,7 +17,7 @@ import { registerServerRoutes } from './servers.routes.js';
 import { ServerService } from './servers.service.js';
 
 export interface ServersModuleOptions {
-  /** Replaces the ssh2 executor (another implementation of the port). */
+  /** Replaces the ssh2 executor (another implementation of the port); createApp builds it once for every module. */
   executor?: SshExecutor;
   /** Options of the default ssh2 executor (timeouts, keepalive, name resolution). */
   ssh?: Ssh2ExecutorOptions;
@@ -36,6 +36,8 @@ export interface ServersModuleDeps {
   bus: EventBus;
   queue: () => JobQueue;
   audit: AuditLog;
+  /** The one SSH executor of the process (createApp builds it); default one of this module's own. */
+  ssh?: SshExecutor | undefined;
   clock?: (() => number) | undefined;
 }
 
@@ -55,7 +57,7 @@ export interface ServersModule {
 }
 
 export function createServersModule(d: ServersModuleDeps, o: ServersModuleOptions = {}): ServersModule {
-  const ssh = o.executor ?? new Ssh2Executor(o.ssh);
+  const ssh = d.ssh ?? o.executor ?? new Ssh2Executor(o.ssh);
   const clock = d.clock ?? Date.now;
   const keys = new SshKeyService(d.db, d.box, d.audit, clock);
   const servers = new ServerService(d.db, keys, ssh, d.audit, clock);

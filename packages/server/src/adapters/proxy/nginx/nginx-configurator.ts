@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import { managedConfigOf } from '../../../core/nginx/nginx-paths.js';
 import { phpFpmBinary, phpFpmServiceName } from '../../../core/php-fpm/php-fpm-paths.js';
 import { redactText, tail } from '../../ssh/ssh-errors.js';
@@ -6,6 +7,7 @@ import type { ExecResult, SshExecutor, SshTarget } from '../../ssh/ssh-executor.
 import { KeyedMutex } from '../keyed-mutex.js';
 import type { ApplyResult, ConfigFile, ProxyConfigurator, ProxyOptions, ReloadRequest } from '../proxy-configurator.js';
 import { ConfigRejectedError, ProxyError } from '../proxy-errors.js';
+import { acquireServerLock, PROXY_LOCK_PATH } from '../server-lock.js';
 import {
   detectServiceManager,
   nginxMasterPid,
@@ -23,6 +25,14 @@ export interface NginxConfiguratorOptions {
   commandTimeoutMs?: number;
   /** How long a reload may take to show (new nginx workers, new php-fpm sockets); default 10 s. */
   settleTimeoutMs?: number;
+  /** How long an operation waits for the server's lock held by another process (default 120 s). */
+  lockWaitMs?: number;
+  /** Longest one operation holds the server's lock before it lets go (default 15 min). */
+  lockMaxHoldMs?: number;
+  /** The lock file on each server (default /run/lock/devflow-proxy.lock). */
+  lockPath?: string;
+  /** Who this process is, written into the lock (default `<hostname> pid <pid>`). */
+  processName?: string;
 }
 
 /** Services touched by a set of paths. */
@@ -91,13 +101,16 @@ function poolSocket(content: string): string | null {
  * Each file is uploaded next to its destination, the current one is copied
  * aside as a last-good dotfile, the new one renamed into place (`mv -T`), then
  * `nginx -t` / `php-fpm<ver> -t` run; a failure puts every previous file back
- * so a broken config never goes live. Operations on one server are serialized.
+ * so a broken config never goes live. Operations on one server are serialized:
+ * in this process by a mutex, across processes and hosts by `flock` on a file
+ * of the server itself, which names its holder for anyone left waiting.
  * Every command is an argv array; no value is ever part of shell text.
  */
 export class NginxConfigurator implements ProxyConfigurator {
   private readonly locks = new KeyedMutex();
   private readonly commandTimeoutMs: number;
   private readonly settleTimeoutMs: number;
+  private readonly lock: { waitMs: number; maxHoldMs: number; path: string; processName: string };
 
   constructor(
     private readonly ssh: SshExecutor,
@@ -105,6 +118,37 @@ export class NginxConfigurator implements ProxyConfigurator {
   ) {
     this.commandTimeoutMs = opts.commandTimeoutMs ?? 30_000;
     this.settleTimeoutMs = opts.settleTimeoutMs ?? 10_000;
+    this.lock = {
+      waitMs: opts.lockWaitMs ?? 120_000,
+      maxHoldMs: opts.lockMaxHoldMs ?? 15 * 60_000,
+      path: opts.lockPath ?? PROXY_LOCK_PATH,
+      processName: opts.processName ?? `${hostname()} pid ${process.pid}`,
+    };
+  }
+
+  /**
+   * Runs `fn` holding this process's mutex for the server (so one process sends
+   * one waiter at a time), then the server's own lock (so other processes wait).
+   */
+  private serialized<T>(target: SshTarget, what: string, opts: ProxyOptions, fn: () => Promise<T>): Promise<T> {
+    return this.locks.run(
+      target.id,
+      async () => {
+        const held = await acquireServerLock(this.ssh, target, {
+          path: this.lock.path,
+          waitMs: this.lock.waitMs,
+          maxHoldMs: this.lock.maxHoldMs,
+          holder: `${this.lock.processName}${opts.reason ? ` for ${opts.reason}` : ''}: ${what} since ${new Date().toISOString()}`,
+          signal: opts.signal,
+        });
+        try {
+          return await fn();
+        } finally {
+          await held.release();
+        }
+      },
+      opts.signal,
+    );
   }
 
   async apply(target: SshTarget, files: readonly ConfigFile[], opts: ProxyOptions = {}): Promise<ApplyResult> {
@@ -115,19 +159,20 @@ export class NginxConfigurator implements ProxyConfigurator {
       }
     }
     if (files.length === 0) return { changed: [], unchanged: [], reloaded: [] };
-    return this.locks.run(target.id, () => this.applyLocked(target, files, opts), opts.signal);
+    return this.serialized(target, `apply ${files.map((f) => f.path).join(' ')}`, opts, () => this.applyLocked(target, files, opts));
   }
 
   async remove(target: SshTarget, paths: readonly string[], opts: ProxyOptions = {}): Promise<ApplyResult> {
     checkPaths(paths);
     if (paths.length === 0) return { changed: [], unchanged: [], reloaded: [] };
-    return this.locks.run(target.id, () => this.removeLocked(target, paths, opts), opts.signal);
+    return this.serialized(target, `remove ${paths.join(' ')}`, opts, () => this.removeLocked(target, paths, opts));
   }
 
   async reload(target: SshTarget, what: ReloadRequest, opts: ProxyOptions = {}): Promise<string[]> {
     const services: Services = { nginx: !!what.nginx, phpVersions: [...new Set(what.phpFpmVersions ?? [])].sort() };
     services.phpVersions.forEach((v) => phpFpmServiceName(v)); // validates each version
-    return this.locks.run(target.id, async () => (await this.reloadServices(target, this.runner(target, opts), services, [])).reloaded, opts.signal);
+    const names = [...(services.nginx ? ['nginx'] : []), ...services.phpVersions.map(phpFpmServiceName)];
+    return this.serialized(target, `reload ${names.join(' ')}`, opts, async () => (await this.reloadServices(target, this.runner(target, opts), services, [])).reloaded);
   }
 
   /** `run` with the caller's signal (for forward steps) and without it (for restores, which must finish). */
