@@ -15,6 +15,7 @@ import { JobQueue } from './jobs/job-queue.js';
 import { Scheduler, type Schedule } from './jobs/scheduler.js';
 import { Worker } from './jobs/worker.js';
 import { createLogger } from './lib/logger.js';
+import { OutboundGuard } from './adapters/outbound/outbound-guard.js';
 import { createDeploymentsModule, type DeploymentsModule, type DeploymentsModuleOptions } from './modules/deployments/deployments.module.js';
 import { createDomainsModule, type DomainsModule, type DomainsModuleOptions } from './modules/domains/domains.module.js';
 import { registerEventRoutes } from './modules/events/events.routes.js';
@@ -110,15 +111,17 @@ export async function createApp(config: Config, opts: AppOptions): Promise<App> 
     const registry = new JobRegistry();
     const queue = new JobQueue(db, registry);
     const bus = new EventBus(db, logger);
+    // Every outgoing request the API triggers goes through this one guard.
+    const outbound = OutboundGuard.fromAllowList(config.outboundAllow);
     const servers = createServersModule({ db, box, bus, queue: () => queue, audit: new AuditLog(db, opts.clock), clock: opts.clock }, opts.servers);
     // Deployments: projects, environments, variables, the deploy pipeline as jobs, webhooks.
     const deployments = createDeploymentsModule(
-      { db, box, bus, queue: () => queue, audit: new AuditLog(db, opts.clock), servers, publicUrl: config.publicUrl, logger, clock: opts.clock },
+      { db, box, bus, queue: () => queue, audit: new AuditLog(db, opts.clock), servers, publicUrl: config.publicUrl, logger, outbound, clock: opts.clock },
       opts.deployments,
     );
     // Domains and certificates: per-domain nginx sites, ownership checks, ACME orders, renewals, expiry alerts.
     const domains = createDomainsModule(
-      { db, box, bus, queue: () => queue, audit: new AuditLog(db, opts.clock), servers, acmeDirectoryUrl: config.acmeDirectoryUrl, clock: opts.clock },
+      { db, box, bus, queue: () => queue, audit: new AuditLog(db, opts.clock), servers, acmeDirectoryUrl: config.acmeDirectoryUrl, outbound, clock: opts.clock },
       { appRoot: opts.deployments?.root, ...opts.domains },
     );
     for (const job of [...builtinJobs(() => queue, () => bus), ...servers.jobs, ...deployments.jobs, ...domains.jobs, ...(opts.jobs ?? [])]) registry.register(job);

@@ -28,4 +28,10 @@ describe('loadConfig', () => {
     expect(vars).toEqual(['DATABASE_URL', 'DEVFLOW_LOG_LEVEL', 'DEVFLOW_PORT', 'DEVFLOW_SECRET_KEY']);
     expect((err as Error).message).toContain('DEVFLOW_PORT');
   });
+
+  it('reads DEVFLOW_OUTBOUND_ALLOW as CIDRs and names a bad entry', () => {
+    expect(loadConfig({}).outboundAllow).toEqual([]);
+    expect(loadConfig({ DEVFLOW_OUTBOUND_ALLOW: '127.0.0.0/8, ::1/128,10.1.2.3' }).outboundAllow).toEqual(['127.0.0.0/8', '::1/128', '10.1.2.3']);
+    expect(() => loadConfig({ DEVFLOW_OUTBOUND_ALLOW: '10.0.0.0/8,intranet' })).toThrow(/DEVFLOW_OUTBOUND_ALLOW: "intranet"/);
+  });
 });

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { parseAllowList } from '../core/outbound/address-policy.js';
 
 const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -24,6 +25,16 @@ export const configSchema = z.object({
   DEVFLOW_CORS_ORIGINS: z.string().optional(),
   DEVFLOW_TRUST_PROXY: z.enum(['true', 'false']).default('false'),
   DEVFLOW_TOKEN_RATE_LIMIT: z.coerce.number().int().min(1).default(600),
+  DEVFLOW_OUTBOUND_ALLOW: z
+    .string()
+    .default('')
+    .superRefine((v, ctx) => {
+      try {
+        parseAllowList(v);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: `${(err as Error).message} (expected comma-separated CIDRs such as 10.0.0.0/8,fd00::/8)` });
+      }
+    }),
 });
 
 export type DatabaseConfig =
@@ -45,6 +56,8 @@ export interface Config {
   readonly trustProxy: boolean;
   /** Requests per API token per minute. */
   readonly tokenRateLimit: number;
+  /** CIDRs outgoing requests may reach although private or loopback (DEVFLOW_OUTBOUND_ALLOW). */
+  readonly outboundAllow: readonly string[];
 }
 
 /** Thrown when the environment holds bad values; names every bad variable. */
@@ -91,5 +104,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     corsOrigins: Object.freeze((e.DEVFLOW_CORS_ORIGINS ?? '').split(',').map((s) => s.trim()).filter(Boolean)),
     trustProxy: e.DEVFLOW_TRUST_PROXY === 'true',
     tokenRateLimit: e.DEVFLOW_TOKEN_RATE_LIMIT,
+    outboundAllow: Object.freeze(e.DEVFLOW_OUTBOUND_ALLOW.split(',').map((s) => s.trim()).filter(Boolean)),
   });
 }

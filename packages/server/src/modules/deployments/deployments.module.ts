@@ -29,6 +29,7 @@ import { EnvironmentTeardown, TEARDOWN_JOB } from './environment-teardown.js';
 import { NginxConfigurator } from '../../adapters/proxy/nginx/nginx-configurator.js';
 import type { ProxyConfigurator } from '../../adapters/proxy/proxy-configurator.js';
 import type { DeployStrategy } from './strategy.js';
+import type { OutboundGuard } from '../../adapters/outbound/outbound-guard.js';
 
 export interface DeploymentsModuleOptions {
   /** Where environments live on servers (default /srv/devflow/apps: provisioning creates it). */
@@ -60,6 +61,8 @@ export interface DeploymentsModuleDeps {
   servers: ServersModule;
   publicUrl: string;
   logger: Logger;
+  /** The guard of every outgoing request (repository detection). */
+  outbound: OutboundGuard;
   clock?: (() => number) | undefined;
 }
 
@@ -82,7 +85,7 @@ export interface DeploymentsModule {
 export function createDeploymentsModule(d: DeploymentsModuleDeps, o: DeploymentsModuleOptions = {}): DeploymentsModule {
   const clock = d.clock ?? Date.now;
   const allowLocal = o.allowLocalRepositories ?? false;
-  const detector = new ProjectDetector({ allowLocal, timeoutMs: o.detectTimeoutMs ?? 30_000 });
+  const detector = new ProjectDetector({ allowLocal, timeoutMs: o.detectTimeoutMs ?? 30_000 }, d.outbound);
   const projects = new ProjectService(d.db, d.box, d.audit, detector, { allowLocalRepositories: allowLocal }, clock);
   const environments = new EnvironmentService(d.db, d.box, d.audit, d.publicUrl, clock, o.previewPortBase ?? 20_000);
   const variables = new VariablesService(d.db, d.box, d.audit, environments, clock);
