@@ -252,10 +252,14 @@ for spec in "$@"; do
 done`;
 
 /**
- * Runs one planned command in the current directory. $1 condition
- * (`always`, `exists`, `command`), $2 its argument, $3 user to run as ('' =
- * the deploy user; else the project user, through runuser), then argv. A
- * command whose condition fails is skipped.
+ * Runs one planned command in the current directory (a release). $1
+ * condition (`always`, `exists`, `command`), $2 its argument, $3 user to run
+ * as ('' = the deploy user; else the project user, through runuser), then
+ * argv. A command whose condition fails is skipped. As the project user, the
+ * release is handed to that user first (builds write vendor/, node_modules/)
+ * and HOME is <environment>/.home (caches of composer and npm), owned by it.
+ * A root SSH user whose project user is missing refuses rather than run the
+ * command as root.
  */
 export const RUN = `kind=$1 arg=$2 as=$3
 shift 3
@@ -263,7 +267,14 @@ case $kind in
 exists) if [ ! -e "$arg" ]; then echo "skipped: $arg not found"; exit 0; fi ;;
 command) if ! command -v "$arg" >/dev/null 2>&1; then echo "skipped: $arg is not installed"; exit 0; fi ;;
 esac
-if [ -n "$as" ] && [ "$(id -u)" = 0 ] && id -u "$as" >/dev/null 2>&1; then exec runuser -u "$as" -- "$@"; fi
+if [ -n "$as" ] && [ "$(id -u)" = 0 ]; then
+  if ! id -u "$as" >/dev/null 2>&1; then echo "the project user $as is missing: not running this command as root" >&2; exit 126; fi
+  g=$(id -gn "$as")
+  if [ "$(stat -c %U .)" != "$as" ]; then chown -R -- "$as:$g" .; fi
+  home=$(cd ../.. && pwd)/.home
+  if [ ! -d "$home" ]; then mkdir -p -m 0700 -- "$home"; chown -- "$as:$g" "$home"; fi
+  exec runuser -u "$as" -- env HOME="$home" "$@"
+fi
 exec "$@"`;
 
 /** $1 a command line: printed as `$ <line>` ahead of that command's output when several run in one sequence. */

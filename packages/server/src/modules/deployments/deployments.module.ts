@@ -119,11 +119,13 @@ export function createDeploymentsModule(d: DeploymentsModuleDeps, o: Deployments
   async function cloneProject(req: { ctx: RequestContext }, id: string, body: { name: string; slug?: string | undefined }) {
     const copy = await projects.copy(req.ctx, id, body);
     const envs = await d.db.kysely.selectFrom('environments').selectAll().where('project_id', '=', id).orderBy('name').execute();
+    // Only an admin's copy keeps the servers: attaching servers is an admin decision.
+    const keepServers = environments.mayAttachServers(req.ctx, copy.organization_id);
     for (const e of envs) {
       const created = await environments.create(req.ctx, copy.id, {
         name: e.name,
         branch: e.branch,
-        serverIds: await environments.serverIds(e.id),
+        serverIds: keepServers ? await environments.serverIds(e.id) : [],
         requiresApproval: !!e.requires_approval,
         strategy: e.strategy,
         healthCheckPath: e.health_check_path,
