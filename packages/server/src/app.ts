@@ -124,6 +124,7 @@ export async function createApp(config: Config, opts: AppOptions): Promise<App> 
       { db, box, bus, queue: () => queue, audit: new AuditLog(db, opts.clock), servers, acmeDirectoryUrl: config.acmeDirectoryUrl, outbound, clock: opts.clock },
       { appRoot: opts.deployments?.root, ...opts.domains },
     );
+    await deployments.projects.sealUrlCredentials();
     for (const job of [...builtinJobs(() => queue, () => bus), ...servers.jobs, ...deployments.jobs, ...domains.jobs, ...(opts.jobs ?? [])]) registry.register(job);
     queue.onEnqueued(() => void bus.signalJobs().catch(() => undefined));
 

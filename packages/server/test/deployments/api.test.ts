@@ -40,7 +40,8 @@ describe.each(dialects)('deployments API on %s', (dialect) => {
     return res.json as Record<string, unknown> & { id: string; slug: string };
   }
   async function environment(projectId: string, body: Record<string, unknown> = {}) {
-    const res = await t.request('POST', `/api/v1/projects/${projectId}/environments`, { session: developer, body: { name: 'production', serverIds: [serverId], ...body } });
+    // Attaching servers is an admin's decision (issue 11): the owner creates environments with servers.
+    const res = await t.request('POST', `/api/v1/projects/${projectId}/environments`, { session: owner, body: { name: 'production', serverIds: [serverId], ...body } });
     expect(res.status, res.text).toBe(201);
     return res.json as Record<string, unknown> & { id: string };
   }

@@ -146,11 +146,14 @@ chmod 0644 "$1.devflow-tmp"
 mv -f -- "$1.devflow-tmp" "$1"`;
 
 /**
- * $1 mirror dir, $2 repository URL, $3 deploy key file, $4 allowed protocols.
+ * $1 mirror dir, $2 repository URL, $3 deploy key file, $4 allowed protocols,
+ * $5 `stdin` when the first line of stdin is the HTTP header with the
+ * repository's credentials (given to git through its environment).
  * Clones the mirror on first use, then fetches every branch and tag.
  */
 export const FETCH = `set -e
 export GIT_TERMINAL_PROMPT=0 GIT_ALLOW_PROTOCOL="$4"
+if [ "$5" = stdin ]; then IFS= read -r auth; export GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=http.extraHeader GIT_CONFIG_VALUE_0="$auth"; fi
 export GIT_SSH_COMMAND="ssh -i $3 -o IdentitiesOnly=yes -o BatchMode=yes -o StrictHostKeyChecking=accept-new -o UserKnownHostsFile=$(dirname -- "$3")/known_hosts"
 if git --git-dir="$1" rev-parse --git-dir >/dev/null 2>&1; then
   git --git-dir="$1" remote set-url origin "$2"

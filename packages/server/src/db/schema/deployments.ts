@@ -21,6 +21,8 @@ export interface ProjectsTable {
   deploy_key_fingerprint: string | null;
   /** JSON of the last framework detection (0004). */
   detection: string | null;
+  /** Sealed JSON {username, password} taken out of an https repository URL (0009-sec-outbound). */
+  repository_credentials?: string | null;
 }
 
 export interface EnvironmentsTable {

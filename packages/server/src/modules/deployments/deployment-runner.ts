@@ -189,13 +189,14 @@ export class DeploymentRunner {
     const variables = await this.d.variables.snapshot(environment.id, envVersion);
     if (dep.env_version === null) await this.d.store.update(dep.id, { env_version: envVersion });
     const deployKey = this.d.projects.privateKey(base.project);
-    const secrets = maskList([...Object.values(variables), ...(deployKey ? [deployKey] : []), ...base.secrets]);
+    const repositoryAuth = this.d.projects.authHeader(base.project);
+    const secrets = maskList([...Object.values(variables), ...(deployKey ? [deployKey] : []), ...(repositoryAuth ? [repositoryAuth, repositoryAuth.split(' ').at(-1) ?? ''] : []), ...base.secrets]);
     log.mask(secrets);
     // Keyed: the hash is shown to viewers and must say nothing about the values (a short password could be guessed from a plain hash).
     const configHash = createHmac('sha256', deployKey ?? `devflow-config:${environment.id}`)
       .update(JSON.stringify({ variables: Object.entries(variables).sort(([a], [b]) => a.localeCompare(b)), settings: base.settings, framework: base.framework, healthCheckPath: environment.health_check_path }))
       .digest('hex');
-    return { ...base, deployment: dep, variables, envVersion, configHash, deployKey, log, steps, record: this.recorder(dep, base.project), secrets };
+    return { ...base, deployment: dep, variables, envVersion, configHash, deployKey, repositoryAuth, log, steps, record: this.recorder(dep, base.project), secrets };
   }
 
   /** Turns maintenance mode on or off on the environment's servers. */

@@ -8,7 +8,7 @@ import type { OutboundGuard } from '../../adapters/outbound/outbound-guard.js';
 import { redactText } from '../../adapters/ssh/ssh-errors.js';
 import { detectFramework, relevantFiles } from '../../core/detect/detect.js';
 import { AppError } from '../../lib/errors.js';
-import { allowedProtocols } from './repository-url.js';
+import { allowedProtocols, gitAuthEnv, withoutCredentials } from './repository-url.js';
 
 interface RunResult {
   stdout: string;
@@ -43,12 +43,12 @@ export class ProjectDetector {
    * message: which step failed (refused address, no answer, closed port, auth)
    * is kept in `cause` only, so the answer cannot be used to scan ports.
    */
-  async detect(url: string, branch: string, privateKey: string | null): Promise<Detection & { commit: string | null }> {
+  async detect(url: string, branch: string, privateKey: string | null, authHeader: string | null = null): Promise<Detection & { commit: string | null }> {
     const unreachable = (cause: unknown) =>
       new AppError(
         'unprocessable',
         'project.repository_unreachable',
-        `Cannot read branch ${branch} of ${redactText(url)}: the repository does not exist, is not reachable from DevFlow (private and loopback addresses are refused unless DEVFLOW_OUTBOUND_ALLOW names them), or does not accept the deploy key.`,
+        `Cannot read branch ${branch} of ${redactText(withoutCredentials(url))}: the repository does not exist, is not reachable from DevFlow (private and loopback addresses are refused unless DEVFLOW_OUTBOUND_ALLOW names them), or does not accept the deploy key.`,
         { cause },
       );
     const pinned = await pinGitRemote(this.outbound, url).catch((err: unknown) => {
@@ -64,6 +64,8 @@ export class ProjectDetector {
         GIT_TERMINAL_PROMPT: '0',
         GIT_CONFIG_NOSYSTEM: '1',
         GIT_ALLOW_PROTOCOL: allowedProtocols(this.opts.allowLocal),
+        // Credentials of an https URL, stored apart from it, reach git only through its environment.
+        ...gitAuthEnv(authHeader),
         GIT_SSH_COMMAND: `ssh -F /dev/null ${pinned.sshOptions.join(' ')} ${privateKey ? `-i ${keyFile} -o IdentitiesOnly=yes ` : ''}-o BatchMode=yes -o StrictHostKeyChecking=accept-new -o UserKnownHostsFile=${path.join(dir, 'known_hosts')} -o ConnectTimeout=10`,
       };
       const repo = path.join(dir, 'repo');
