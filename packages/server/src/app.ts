@@ -146,6 +146,9 @@ export async function createApp(config: Config, opts: AppOptions): Promise<App> 
       const counts = await queue.countByStatus();
       for (const [status, n] of Object.entries(counts)) g.set({ status }, n);
     });
+    metrics.gauge('devflow_webhook_bad_signatures', 'Webhook deliveries refused for a bad or missing signature since start', ['provider'], async (g) => {
+      for (const [provider, n] of deployments.webhooks.rejections) g.set({ provider }, n);
+    });
     metrics.gauge('devflow_worker_busy', 'Jobs running in this process', [], async (g) => {
       g.set(worker.busy);
     });

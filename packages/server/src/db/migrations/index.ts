@@ -4,7 +4,7 @@ import { identityMigration } from './0002-identity.js';
 import { serversMigration } from './0003-servers.js';
 import { deploymentsMigration } from './0004-deployments.js';
 import { domainsMigration } from './0005-domains.js';
-import { repositoryCredentialsMigration } from './0009-sec-outbound-repository-credentials.js';
+import { secOutboundMigration } from './0009-sec-outbound.js';
 import type { MigrationContext } from './migration-context.js';
 
 /** Every migration, in order; one set for SQLite and PostgreSQL. */
@@ -15,6 +15,6 @@ export function allMigrations(ctx: MigrationContext): Record<string, Migration> 
     '0003-servers': serversMigration(ctx),
     '0004-deployments': deploymentsMigration(ctx),
     '0005-domains': domainsMigration(ctx),
-    '0009-sec-outbound-repository-credentials': repositoryCredentialsMigration(),
+    '0009-sec-outbound': secOutboundMigration(),
   };
 }

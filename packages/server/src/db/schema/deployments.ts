@@ -160,3 +160,11 @@ export interface WebhookDeliveriesTable {
   deployment_id: string | null;
   created_at: string;
 }
+
+/** A webhook body that started a deployment, remembered for a day against replays (0009-sec-outbound). */
+export interface WebhookReplaysTable {
+  environment_id: string;
+  body_sha256: string;
+  commit: string | null;
+  created_at: string;
+}

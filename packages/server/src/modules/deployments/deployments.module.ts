@@ -18,7 +18,7 @@ import { ProjectDetector } from '../projects/project-detector.js';
 import { registerProjectRoutes } from '../projects/projects.routes.js';
 import { presentProject, ProjectService } from '../projects/projects.service.js';
 import type { ServersModule } from '../servers/servers.module.js';
-import { registerWebhookRoutes } from '../webhooks/webhooks.routes.js';
+import { registerWebhookRoutes, type WebhookRateLimit } from '../webhooks/webhooks.routes.js';
 import { WebhookService } from '../webhooks/webhooks.service.js';
 import { DEPLOY_JOB, DeploymentRunner, RECOVER_JOB } from './deployment-runner.js';
 import { DeploymentStore } from './deployment-store.js';
@@ -50,6 +50,8 @@ export interface DeploymentsModuleOptions {
   proxy?: ProxyConfigurator;
   /** Cron (6 fields) of the sweep that recovers deployments a dead process left running (default every 15 s). */
   recoverCron?: string;
+  /** Webhook deliveries per environment and address per window (default 60 per minute). */
+  webhookRateLimit?: WebhookRateLimit;
 }
 
 export interface DeploymentsModuleDeps {
@@ -196,7 +198,7 @@ export function createDeploymentsModule(d: DeploymentsModuleDeps, o: Deployments
       registerProjectRoutes(http, { projects, clone: cloneProject, teardown });
       registerEnvironmentRoutes(http, { environments, variables, teardown });
       registerDeploymentRoutes(http, { deployments, store, bus: d.bus });
-      registerWebhookRoutes(http, { webhooks });
+      registerWebhookRoutes(http, { webhooks, rateLimit: o.webhookRateLimit });
     },
   };
 }

@@ -11,6 +11,11 @@ export class FailureThrottle {
     private readonly limit: number,
     private readonly windowMs: number,
     private readonly clock: () => number = Date.now,
+    /** The refusal's code and message (other callers than sign-in count other things). */
+    private readonly refusal: { code: string; message: (retryAfter: number) => string } = {
+      code: 'auth.too_many_attempts',
+      message: (s) => `Too many failed attempts. Try again in ${s} seconds.`,
+    },
   ) {}
 
   /** Throws `rate_limited` when `key` has used up its failures. */
@@ -20,7 +25,7 @@ export class FailureThrottle {
     this.hits.set(key, recent);
     if (recent.length >= this.limit) {
       const retryAfter = Math.max(1, Math.ceil(((recent[0] ?? now) + this.windowMs - now) / 1000));
-      throw new AppError('rate_limited', 'auth.too_many_attempts', `Too many failed attempts. Try again in ${retryAfter} seconds.`, {
+      throw new AppError('rate_limited', this.refusal.code, this.refusal.message(retryAfter), {
         meta: { retryAfter },
       });
     }
