@@ -18,6 +18,7 @@ import { Worker } from './jobs/worker.js';
 import { createLogger } from './lib/logger.js';
 import { NginxConfigurator } from './adapters/proxy/nginx/nginx-configurator.js';
 import { Ssh2Executor } from './adapters/ssh/ssh2-executor.js';
+import { OutboundGuard } from './adapters/outbound/outbound-guard.js';
 import { createDeploymentsModule, type DeploymentsModule, type DeploymentsModuleOptions } from './modules/deployments/deployments.module.js';
 import { createDomainsModule, type DomainsModule, type DomainsModuleOptions } from './modules/domains/domains.module.js';
 import { EventAccess } from './modules/events/event-access.js';
@@ -115,20 +116,23 @@ export async function createApp(config: Config, opts: AppOptions): Promise<App> 
     const registry = new JobRegistry();
     const queue = new JobQueue(db, registry);
     const bus = new EventBus(db, logger);
+    // Every outgoing request the API triggers goes through this one guard.
+    const outbound = OutboundGuard.fromAllowList(config.outboundAllow);
     // Adapters are built once: one SSH pool, and one proxy configurator whose applies every module serializes through.
     const ssh = opts.servers?.executor ?? new Ssh2Executor(opts.servers?.ssh);
     const proxy = new NginxConfigurator(ssh, { processName: `devflow ${opts.role} on ${os.hostname()} pid ${process.pid}` });
     const servers = createServersModule({ db, box, bus, queue: () => queue, audit: new AuditLog(db, opts.clock), ssh, clock: opts.clock }, opts.servers);
     // Deployments: projects, environments, variables, the deploy pipeline as jobs, webhooks.
     const deployments = createDeploymentsModule(
-      { db, box, bus, queue: () => queue, audit: new AuditLog(db, opts.clock), servers, proxy, publicUrl: config.publicUrl, logger, clock: opts.clock },
+      { db, box, bus, queue: () => queue, audit: new AuditLog(db, opts.clock), servers, proxy, publicUrl: config.publicUrl, logger, outbound, clock: opts.clock },
       opts.deployments,
     );
     // Domains and certificates: per-domain nginx sites, ownership checks, ACME orders, renewals, expiry alerts.
     const domains = createDomainsModule(
-      { db, box, bus, queue: () => queue, audit: new AuditLog(db, opts.clock), servers, proxy, acmeDirectoryUrl: config.acmeDirectoryUrl, dnsServers: config.dnsServers, clock: opts.clock },
+      { db, box, bus, queue: () => queue, audit: new AuditLog(db, opts.clock), servers, proxy, acmeDirectoryUrl: config.acmeDirectoryUrl, dnsServers: config.dnsServers, outbound, clock: opts.clock },
       { appRoot: opts.deployments?.root, ...opts.domains },
     );
+    await deployments.projects.sealUrlCredentials();
     for (const job of [...builtinJobs(() => queue, () => bus), ...servers.jobs, ...deployments.jobs, ...domains.jobs, ...(opts.jobs ?? [])]) registry.register(job);
     queue.onEnqueued(() => void bus.signalJobs().catch(() => undefined));
 
@@ -149,6 +153,9 @@ export async function createApp(config: Config, opts: AppOptions): Promise<App> 
     metrics.gauge('devflow_jobs', 'Jobs by status', ['status'], async (g) => {
       const counts = await queue.countByStatus();
       for (const [status, n] of Object.entries(counts)) g.set({ status }, n);
+    });
+    metrics.gauge('devflow_webhook_bad_signatures', 'Webhook deliveries refused for a bad or missing signature since start', ['provider'], async (g) => {
+      for (const [provider, n] of deployments.webhooks.rejections) g.set({ provider }, n);
     });
     metrics.gauge('devflow_worker_busy', 'Jobs running in this process', [], async (g) => {
       g.set(worker.busy);

@@ -73,4 +73,10 @@ describe('DEVFLOW_TRUST_PROXY', () => {
       'loopback',
     ]);
   });
+
+  it('reads DEVFLOW_OUTBOUND_ALLOW as CIDRs and names a bad entry', () => {
+    expect(loadConfig({}).outboundAllow).toEqual([]);
+    expect(loadConfig({ DEVFLOW_OUTBOUND_ALLOW: '127.0.0.0/8, ::1/128,10.1.2.3' }).outboundAllow).toEqual(['127.0.0.0/8', '::1/128', '10.1.2.3']);
+    expect(() => loadConfig({ DEVFLOW_OUTBOUND_ALLOW: '10.0.0.0/8,intranet' })).toThrow(/DEVFLOW_OUTBOUND_ALLOW: "intranet"/);
+  });
 });

@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
 import { dnsServersSchema } from './dns-servers.js';
+import { parseAllowList } from '../core/outbound/address-policy.js';
 
 const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -61,6 +62,16 @@ export const configSchema = z.object({
   DEVFLOW_TRUST_PROXY: trustProxySchema(),
   DEVFLOW_TOKEN_RATE_LIMIT: z.coerce.number().int().min(1).default(600),
   DEVFLOW_DNS_SERVERS: dnsServersSchema.optional(),
+  DEVFLOW_OUTBOUND_ALLOW: z
+    .string()
+    .default('')
+    .superRefine((v, ctx) => {
+      try {
+        parseAllowList(v);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: `${(err as Error).message} (expected comma-separated CIDRs such as 10.0.0.0/8,fd00::/8)` });
+      }
+    }),
 });
 
 export type DatabaseConfig =
@@ -85,6 +96,8 @@ export interface Config {
   readonly tokenRateLimit: number;
   /** Resolvers (`ip` or `ip:port`) for domain checks; empty: the system's. */
   readonly dnsServers: readonly string[];
+  /** CIDRs outgoing requests may reach although private or loopback (DEVFLOW_OUTBOUND_ALLOW). */
+  readonly outboundAllow: readonly string[];
 }
 
 /** Thrown when the environment holds bad values; names every bad variable. */
@@ -132,5 +145,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trustProxy: Object.freeze(e.DEVFLOW_TRUST_PROXY),
     tokenRateLimit: e.DEVFLOW_TOKEN_RATE_LIMIT,
     dnsServers: Object.freeze(e.DEVFLOW_DNS_SERVERS ?? []),
+    outboundAllow: Object.freeze(e.DEVFLOW_OUTBOUND_ALLOW.split(',').map((s) => s.trim()).filter(Boolean)),
   });
 }

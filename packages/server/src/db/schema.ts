@@ -1,6 +1,6 @@
 import type { OrganizationsTable, UsersTable, MembershipsTable, SessionsTable, ApiTokensTable, RecoveryCodesTable, InvitationsTable, MembershipProjectsTable, AuditEventsTable, InstallationAdminsTable } from './schema/identity.js';
 import type { SshKeysTable, ServersTable, ServerProvisionRunsTable, ServerProvisionStepsTable, ServerProvisionLogLinesTable, ServerMetricSamplesTable, ServerMetricRollupsTable } from './schema/servers.js';
-import type { ProjectsTable, EnvironmentsTable, EnvironmentServersTable, EnvVarsTable, DeploymentsTable, DeploymentStepsTable, DeploymentLogLinesTable, ReleasesTable, EnvVarVersionsTable, WebhookDeliveriesTable } from './schema/deployments.js';
+import type { ProjectsTable, EnvironmentsTable, EnvironmentServersTable, EnvVarsTable, DeploymentsTable, DeploymentStepsTable, DeploymentLogLinesTable, ReleasesTable, EnvVarVersionsTable, WebhookDeliveriesTable, WebhookReplaysTable } from './schema/deployments.js';
 import type { DomainsTable, CertificatesTable, AcmeAccountsTable, DnsProvidersTable } from './schema/domains.js';
 import type { JobsTable, EventsTable, SettingsTable } from './schema/platform.js';
 
@@ -47,6 +47,7 @@ export interface Database {
   server_metric_rollups: ServerMetricRollupsTable;
   env_var_versions: EnvVarVersionsTable;
   webhook_deliveries: WebhookDeliveriesTable;
+  webhook_replays: WebhookReplaysTable;
   acme_accounts: AcmeAccountsTable;
   dns_providers: DnsProvidersTable;
   installation_admins: InstallationAdminsTable;

@@ -17,6 +17,7 @@ export const encryptedColumns: readonly EncryptedColumn[] = [
   { table: 'env_vars', key: 'id', column: 'value' },
   { table: 'certificates', key: 'id', column: 'private_key' },
   { table: 'projects', key: 'id', column: 'deploy_private_key' },
+  { table: 'projects', key: 'id', column: 'repository_credentials' },
   { table: 'environments', key: 'id', column: 'webhook_secret' },
   { table: 'env_var_versions', key: 'id', column: 'snapshot' },
   { table: 'acme_accounts', key: 'id', column: 'account_key' },

@@ -254,6 +254,24 @@ lab('ACME HTTP-01 on a lab server (Pebble)', () => {
     await L.t.request('DELETE', `/api/v1/domains/${id}`, { session: L.owner });
   });
 
+  it('a name pointed at the server gets a certificate without the TXT step; the issued certificate verifies it (issue 11)', async () => {
+    const pointed = uniqueHost('pointed');
+    await mockDns.addA(pointed, L.address);
+    try {
+      const created = await L.t.request('POST', `/api/v1/environments/${environmentId}/domains`, { session: L.owner, body: { hostname: pointed, tls: 'acme' } });
+      expect(created.status, created.text).toBe(201);
+      const id = String(created.json.id);
+      expect(created.json.verification).toMatchObject({ status: 'pending' });
+      await waitForDomain(L.t, L.owner, id, 'the site on the server', (d) => (d.site as { status: string }).status === 'applied', 60_000);
+      const order = await L.t.request('POST', `/api/v1/domains/${id}/certificate`, { session: L.owner });
+      expect(order.status, order.text).toBe(202);
+      const d = await waitForDomain(L.t, L.owner, id, 'the certificate', (x) => (x.certificate as { status: string }).status === 'issued', 90_000);
+      expect(d.verification).toMatchObject({ status: 'verified' });
+    } finally {
+      await mockDns.clearA(pointed).catch(() => undefined);
+    }
+  });
+
   it('takes a deleted domain off the server: nginx files, certificates and token', async () => {
     const siteFile = `/etc/nginx/sites-enabled/devflow-${domainId.replace(/_/g, '-')}.conf`;
     const token = String(((await domain()).verification as { token: string }).token);

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDnsProvider } from '../../src/adapters/dns/dns-providers.js';
 import { DnsResolver } from '../../src/adapters/dns/dns-resolver.js';
 import { labAvailable, repoRoot } from '../support/lab.js';
+import { LOOPBACK } from '../support/app.js';
 import { createEnvironment, ensurePebble, httpsGet, httpsGetText, startDomainLab, waitForDomain, writeCurrentPage, type DomainLab } from './support.js';
 
 const lab = (await labAvailable()) ? describe : describe.skip;
@@ -47,7 +48,7 @@ lab('ACME DNS-01 wildcard with the PowerDNS provider', () => {
     const id = String(created.json.id);
     // The owner publishes the ownership record in their zone (here through the same API).
     const token = String((created.json.verification as { token: string }).token);
-    const pdns = createDnsProvider('powerdns', { config: { apiUrl: 'http://127.0.0.1:8181', zone: 'pdns.devflow.test' }, credentials: { apiKey } });
+    const pdns = createDnsProvider('powerdns', { config: { apiUrl: 'http://127.0.0.1:8181', zone: 'pdns.devflow.test' }, credentials: { apiKey }, outbound: LOOPBACK });
     await pdns.addTxt(`_devflow-challenge.${base}`, token);
     try {
       const v = await L.t.request('POST', `/api/v1/domains/${id}/verify`, { session: L.owner, body: {} });

@@ -16,6 +16,7 @@ import { buildUpdate, encodeName, parseReply, txtRdata } from '../../src/adapter
 import { changeBatchXml } from '../../src/adapters/dns/route53/route53-provider.js';
 import { signV4 } from '../../src/adapters/dns/route53/sigv4.js';
 import { repoRoot } from '../support/lab.js';
+import { LOOPBACK } from '../support/app.js';
 import { ensurePebble, PEBBLE_DNS } from './support.js';
 
 const DNS_DIR = process.env.DNS_DIR ?? '/tmp/devflow-dns';
@@ -27,7 +28,7 @@ describe('challtestsrv provider', () => {
   });
 
   it('sets and clears TXT records that the mock DNS then serves', async () => {
-    const p = createDnsProvider('challtestsrv', { config: { managementUrl: 'http://127.0.0.1:8055' }, credentials: {} });
+    const p = createDnsProvider('challtestsrv', { config: { managementUrl: 'http://127.0.0.1:8055' }, credentials: {}, outbound: LOOPBACK });
     const name = `_acme-challenge.${rand()}.devflow.test`;
     const dns = new DnsResolver([PEBBLE_DNS]);
     await p.addTxt(name, 'value-one');
@@ -49,7 +50,7 @@ describe('real DNS servers (scripts/dns.sh)', () => {
   });
 
   it('PowerDNS: adds values next to each other through the HTTP API and removes one', async () => {
-    const p = createDnsProvider('powerdns', { config: { apiUrl: 'http://127.0.0.1:8181', zone: 'pdns.devflow.test' }, credentials: { apiKey } });
+    const p = createDnsProvider('powerdns', { config: { apiUrl: 'http://127.0.0.1:8181', zone: 'pdns.devflow.test' }, credentials: { apiKey }, outbound: LOOPBACK });
     const name = `_acme-challenge.${rand()}.pdns.devflow.test`;
     const dns = new DnsResolver(['127.0.0.1:8153']);
     await p.addTxt(name, 'first');
@@ -64,12 +65,12 @@ describe('real DNS servers (scripts/dns.sh)', () => {
   });
 
   it('PowerDNS: a wrong API key is an error naming the status', async () => {
-    const p = createDnsProvider('powerdns', { config: { apiUrl: 'http://127.0.0.1:8181', zone: 'pdns.devflow.test' }, credentials: { apiKey: 'wrong' } });
+    const p = createDnsProvider('powerdns', { config: { apiUrl: 'http://127.0.0.1:8181', zone: 'pdns.devflow.test' }, credentials: { apiKey: 'wrong' }, outbound: LOOPBACK });
     await expect(p.addTxt(`x.pdns.devflow.test`, 'v')).rejects.toMatchObject({ code: 'dns.provider_failed', message: expect.stringContaining('HTTP 401') });
   });
 
   it('RFC 2136: BIND accepts TSIG-signed updates that add and delete single values', async () => {
-    const p = createDnsProvider('rfc2136', { config: { server: '127.0.0.1:8253', zone: 'rfc2136.devflow.test', keyName: 'devflow-tsig', algorithm: 'hmac-sha256' }, credentials: { tsigSecret: tsig } });
+    const p = createDnsProvider('rfc2136', { config: { server: '127.0.0.1:8253', zone: 'rfc2136.devflow.test', keyName: 'devflow-tsig', algorithm: 'hmac-sha256' }, credentials: { tsigSecret: tsig }, outbound: LOOPBACK });
     const name = `_acme-challenge.${rand()}.rfc2136.devflow.test`;
     const dns = new DnsResolver(['127.0.0.1:8253']);
     const long = 'x'.repeat(300); // longer than one character-string
@@ -83,7 +84,7 @@ describe('real DNS servers (scripts/dns.sh)', () => {
   });
 
   it('RFC 2136: a wrong TSIG secret is refused by the server (BADSIG)', async () => {
-    const p = createDnsProvider('rfc2136', { config: { server: '127.0.0.1:8253', zone: 'rfc2136.devflow.test', keyName: 'devflow-tsig' }, credentials: { tsigSecret: Buffer.alloc(32, 7).toString('base64') } });
+    const p = createDnsProvider('rfc2136', { config: { server: '127.0.0.1:8253', zone: 'rfc2136.devflow.test', keyName: 'devflow-tsig' }, credentials: { tsigSecret: Buffer.alloc(32, 7).toString('base64') }, outbound: LOOPBACK });
     await expect(p.addTxt(`x.rfc2136.devflow.test`, 'v')).rejects.toMatchObject({ code: 'dns.provider_failed', message: expect.stringMatching(/BADSIG|NOTAUTH/) });
   });
 });
@@ -135,7 +136,7 @@ describe('Cloudflare provider (documented v4 API, mock server)', () => {
   afterAll(async () => mock?.close());
 
   it('creates the TXT record with POST /zones/{zone_id}/dns_records and a Bearer token', async () => {
-    const p = createDnsProvider('cloudflare', { config: { zoneId: 'zone-42', apiUrl: `${mock.base}/client/v4` }, credentials: { apiToken: 'cf-secret-token' } });
+    const p = createDnsProvider('cloudflare', { config: { zoneId: 'zone-42', apiUrl: `${mock.base}/client/v4` }, credentials: { apiToken: 'cf-secret-token' }, outbound: LOOPBACK });
     await p.addTxt('_acme-challenge.example.com', 'token-value');
     const post = mock.seen[0];
     expect(post).toMatchObject({ method: 'POST', url: '/client/v4/zones/zone-42/dns_records' });
@@ -146,7 +147,7 @@ describe('Cloudflare provider (documented v4 API, mock server)', () => {
 
   it('deletes by looking the record up (type, name, content) and DELETE /dns_records/{id}', async () => {
     mock.seen.length = 0;
-    const p = createDnsProvider('cloudflare', { config: { zoneId: 'zone-42', apiUrl: `${mock.base}/client/v4` }, credentials: { apiToken: 'cf-secret-token' } });
+    const p = createDnsProvider('cloudflare', { config: { zoneId: 'zone-42', apiUrl: `${mock.base}/client/v4` }, credentials: { apiToken: 'cf-secret-token' }, outbound: LOOPBACK });
     await p.removeTxt('_acme-challenge.example.com', 'token-value');
     expect(mock.seen.map((r) => `${r.method} ${r.url}`)).toEqual([
       'GET /client/v4/zones/zone-42/dns_records?type=TXT&name=_acme-challenge.example.com&content=token-value',
@@ -158,7 +159,7 @@ describe('Cloudflare provider (documented v4 API, mock server)', () => {
   it('reports an API error with its code', async () => {
     const bad = await mockServer(() => ({ status: 403, body: JSON.stringify({ success: false, errors: [{ code: 10000, message: 'Authentication error' }] }) }));
     try {
-      const p = createDnsProvider('cloudflare', { config: { zoneId: 'z', apiUrl: `${bad.base}/client/v4` }, credentials: { apiToken: 't' } });
+      const p = createDnsProvider('cloudflare', { config: { zoneId: 'z', apiUrl: `${bad.base}/client/v4` }, credentials: { apiToken: 't' }, outbound: LOOPBACK });
       await expect(p.addTxt('a.example.com', 'v')).rejects.toMatchObject({ code: 'dns.provider_failed', message: expect.stringContaining('Authentication error') });
     } finally {
       await bad.close();
@@ -189,7 +190,7 @@ describe('Route 53 provider (ChangeResourceRecordSets, SigV4, mock server)', () 
     const mock = await mockServer(() => ({ status: 200, type: 'text/xml', body: '<ChangeResourceRecordSetsResponse><ChangeInfo><Id>/change/C1</Id><Status>PENDING</Status></ChangeInfo></ChangeResourceRecordSetsResponse>' }));
     try {
       const at = Date.parse('2026-01-02T03:04:05Z');
-      const p = createDnsProvider('route53', { config: { hostedZoneId: '/hostedzone/Z0123EXAMPLE', endpoint: mock.base }, credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'secret/key' } }, () => at);
+      const p = createDnsProvider('route53', { config: { hostedZoneId: '/hostedzone/Z0123EXAMPLE', endpoint: mock.base }, credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'secret/key' }, outbound: LOOPBACK }, () => at);
       await p.addTxt('_acme-challenge.example.com', 'tok"en');
       await p.removeTxt('_acme-challenge.example.com', 'tok"en');
       const [up, del] = mock.seen;

@@ -1,4 +1,5 @@
 import { createApp, type App, type AppOptions } from '../../src/app.js';
+import { OutboundGuard } from '../../src/adapters/outbound/outbound-guard.js';
 import { loadConfig } from '../../src/config/config.js';
 import { createTestDatabase, type DialectName, type TestDatabase } from './databases.js';
 
@@ -147,3 +148,9 @@ export async function createToken(t: TestApp, session: Session, abilities: strin
   if (res.status !== 201) throw new Error(`token failed: ${res.status} ${res.text}`);
   return String(res.json.token);
 }
+
+/** The allowance tests give the outbound guard: their Git, DNS and HTTP services listen on loopback. */
+export const ALLOW_LOOPBACK_ENV = { DEVFLOW_OUTBOUND_ALLOW: '127.0.0.0/8,::1/128' } as const;
+
+/** An outbound guard that lets tests reach loopback services (and refuses every other private address). */
+export const LOOPBACK = OutboundGuard.fromAllowList(ALLOW_LOOPBACK_ENV.DEVFLOW_OUTBOUND_ALLOW.split(','));

@@ -5,6 +5,7 @@
  * nothing outside this folder knows a provider's API.
  */
 import { AppError } from '../../lib/errors.js';
+import type { OutboundGuard } from '../outbound/outbound-guard.js';
 
 /** Options of one provider call. */
 export interface DnsCallOptions {
@@ -30,10 +31,12 @@ export class DnsProviderError extends AppError {
   }
 }
 
-/** A provider's settings: non-secret config and decrypted credentials. */
+/** A provider's settings: non-secret config and decrypted credentials, and the guard its requests go through. */
 export interface DnsProviderSettings {
   config: Readonly<Record<string, string | number>>;
   credentials: Readonly<Record<string, string>>;
+  /** API URLs are given by users: every request goes through the outbound guard. */
+  outbound: OutboundGuard;
 }
 
 /** Reads a required string setting or throws a clear error. */
@@ -43,12 +46,24 @@ export function setting(kind: string, from: Readonly<Record<string, string | num
   return String(v);
 }
 
-/** `fetch` with a time limit and the caller's signal; throws DnsProviderError on network failure. */
-export async function providerFetch(kind: string, url: string, init: RequestInit, opts: DnsCallOptions = {}, timeoutMs = 30_000): Promise<Response> {
+/**
+ * A request through the outbound guard with a time limit and the caller's
+ * signal; throws DnsProviderError on network failure, OutboundRefusedError
+ * when the URL's host is a private address the installation does not allow.
+ */
+export async function providerFetch(
+  kind: string,
+  outbound: OutboundGuard,
+  url: string,
+  init: { method?: string; headers?: Record<string, string>; body?: string },
+  opts: DnsCallOptions = {},
+  timeoutMs = 30_000,
+): Promise<Response> {
   const signals = [AbortSignal.timeout(timeoutMs), ...(opts.signal ? [opts.signal] : [])];
   try {
-    return await fetch(url, { ...init, signal: AbortSignal.any(signals) });
+    return await outbound.fetch(url, { ...init, signal: AbortSignal.any(signals) });
   } catch (err) {
+    if (err instanceof AppError) throw err;
     throw new DnsProviderError(kind, `cannot reach ${new URL(url).origin}: ${(err as Error).message}`, { cause: err });
   }
 }

@@ -69,10 +69,12 @@ export interface ReleasePlan {
   healthCheckAttempts: number;
 }
 
+// Hooks, composer (its scripts) and npm run code from the repository or from a developer: they run as the
+// project's Unix user, never as the SSH user (often root), so a developer cannot become root on a server.
 const hook = (phase: string, i: number, command: string): PlannedCommand => ({
   label: `${phase} hook ${i + 1}`,
   argv: ['sh', '-c', command],
-  runAs: 'deploy',
+  runAs: 'web',
 });
 
 const DEFAULT_WEB_ROOT: Record<Framework, string> = { laravel: 'public', symfony: 'public', shopware: 'public', wordpress: '', bedrock: 'web', php: '', static: '', dockerfile: '' };
@@ -98,11 +100,11 @@ export function releasePlan(
   ];
   const build: PlannedCommand[] = [];
   if (framework !== 'static' && framework !== 'dockerfile') {
-    build.push({ label: 'composer install', argv: ['sh', '-c', COMPOSER_INSTALL, 'composer-install'], runAs: 'deploy', when: { exists: 'composer.json' } });
+    build.push({ label: 'composer install', argv: ['sh', '-c', COMPOSER_INSTALL, 'composer-install'], runAs: 'web', when: { exists: 'composer.json' } });
   }
   if (detection?.nodeBuild) {
     const nb = detection.nodeBuild;
-    build.push({ label: `${nb.packageManager} run ${nb.script}`, argv: ['sh', '-c', NODE_BUILD, 'node-build', nb.packageManager, nb.script], runAs: 'deploy' });
+    build.push({ label: `${nb.packageManager} run ${nb.script}`, argv: ['sh', '-c', NODE_BUILD, 'node-build', nb.packageManager, nb.script], runAs: 'web' });
   }
   build.push(...(s.hooks?.build ?? []).map((c, i) => hook('build', i, c)));
   const preSwitch = [...t.preSwitch(detection), ...(s.hooks?.preSwitch ?? []).map((c, i) => hook('pre-switch', i, c))];

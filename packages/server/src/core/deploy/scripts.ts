@@ -146,11 +146,14 @@ chmod 0644 "$1.devflow-tmp"
 mv -f -- "$1.devflow-tmp" "$1"`;
 
 /**
- * $1 mirror dir, $2 repository URL, $3 deploy key file, $4 allowed protocols.
+ * $1 mirror dir, $2 repository URL, $3 deploy key file, $4 allowed protocols,
+ * $5 `stdin` when the first line of stdin is the HTTP header with the
+ * repository's credentials (given to git through its environment).
  * Clones the mirror on first use, then fetches every branch and tag.
  */
 export const FETCH = `set -e
 export GIT_TERMINAL_PROMPT=0 GIT_ALLOW_PROTOCOL="$4"
+if [ "$5" = stdin ]; then IFS= read -r auth; export GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=http.extraHeader GIT_CONFIG_VALUE_0="$auth"; fi
 export GIT_SSH_COMMAND="ssh -i $3 -o IdentitiesOnly=yes -o BatchMode=yes -o StrictHostKeyChecking=accept-new -o UserKnownHostsFile=$(dirname -- "$3")/known_hosts"
 if git --git-dir="$1" rev-parse --git-dir >/dev/null 2>&1; then
   git --git-dir="$1" remote set-url origin "$2"
@@ -252,10 +255,14 @@ for spec in "$@"; do
 done`;
 
 /**
- * Runs one planned command in the current directory. $1 condition
- * (`always`, `exists`, `command`), $2 its argument, $3 user to run as ('' =
- * the deploy user; else the project user, through runuser), then argv. A
- * command whose condition fails is skipped.
+ * Runs one planned command in the current directory (a release). $1
+ * condition (`always`, `exists`, `command`), $2 its argument, $3 user to run
+ * as ('' = the deploy user; else the project user, through runuser), then
+ * argv. A command whose condition fails is skipped. As the project user, the
+ * release is handed to that user first (builds write vendor/, node_modules/)
+ * and HOME is <environment>/.home (caches of composer and npm), owned by it.
+ * A root SSH user whose project user is missing refuses rather than run the
+ * command as root.
  */
 export const RUN = `kind=$1 arg=$2 as=$3
 shift 3
@@ -263,7 +270,14 @@ case $kind in
 exists) if [ ! -e "$arg" ]; then echo "skipped: $arg not found"; exit 0; fi ;;
 command) if ! command -v "$arg" >/dev/null 2>&1; then echo "skipped: $arg is not installed"; exit 0; fi ;;
 esac
-if [ -n "$as" ] && [ "$(id -u)" = 0 ] && id -u "$as" >/dev/null 2>&1; then exec runuser -u "$as" -- "$@"; fi
+if [ -n "$as" ] && [ "$(id -u)" = 0 ]; then
+  if ! id -u "$as" >/dev/null 2>&1; then echo "the project user $as is missing: not running this command as root" >&2; exit 126; fi
+  g=$(id -gn "$as")
+  if [ "$(stat -c %U .)" != "$as" ]; then chown -R -- "$as:$g" .; fi
+  home=$(cd ../.. && pwd)/.home
+  if [ ! -d "$home" ]; then mkdir -p -m 0700 -- "$home"; chown -- "$as:$g" "$home"; fi
+  exec runuser -u "$as" -- env HOME="$home" "$@"
+fi
 exec "$@"`;
 
 /** $1 a command line: printed as `$ <line>` ahead of that command's output when several run in one sequence. */

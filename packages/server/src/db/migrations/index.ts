@@ -7,6 +7,7 @@ import { domainsMigration } from './0005-domains.js';
 import { installationAdminsMigration } from './0006-installation-admins.js';
 import { invitationProjectsMigration } from './0007-invitation-projects.js';
 import { openBasedirMigration } from './0008-open-basedir.js';
+import { repositoryCredentialsMigration } from './0009-repository-credentials.js';
 import type { MigrationContext } from './migration-context.js';
 
 /** Every migration, in order; one set for SQLite and PostgreSQL. */
@@ -20,5 +21,6 @@ export function allMigrations(ctx: MigrationContext): Record<string, Migration> 
     '0006-installation-admins': installationAdminsMigration(),
     '0007-invitation-projects': invitationProjectsMigration(),
     '0008-open-basedir': openBasedirMigration(),
+    '0009-repository-credentials': repositoryCredentialsMigration(),
   };
 }

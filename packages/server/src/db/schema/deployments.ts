@@ -22,6 +22,8 @@ export interface ProjectsTable {
   deploy_key_fingerprint: string | null;
   /** JSON of the last framework detection (0004). */
   detection: string | null;
+  /** Sealed JSON {username, password} taken out of an https repository URL (0009-sec-outbound). */
+  repository_credentials?: string | null;
 }
 
 export interface EnvironmentsTable {
@@ -162,5 +164,13 @@ export interface WebhookDeliveriesTable {
   outcome: 'deployed' | 'ignored' | 'pong' | 'duplicate' | 'rejected';
   reason: string | null;
   deployment_id: string | null;
+  created_at: string;
+}
+
+/** A webhook body that started a deployment, remembered for a day against replays (0009-sec-outbound). */
+export interface WebhookReplaysTable {
+  environment_id: string;
+  body_sha256: string;
+  commit: string | null;
   created_at: string;
 }

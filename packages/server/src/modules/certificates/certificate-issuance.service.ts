@@ -65,7 +65,6 @@ export class CertificateIssuance {
     const d = await this.db.kysely.selectFrom('domains').selectAll().where('id', '=', domainId).executeTakeFirst();
     if (!d) return { skipped: 'the domain was deleted' };
     if (d.tls !== 'acme') return { skipped: `the domain uses tls=${d.tls}` };
-    if (!d.verified_at) return { skipped: 'the domain is not verified' };
     if (reason === 'auto' && d.certificate_id) return { skipped: 'the domain already has a certificate' };
     if (reason === 'renewal' && d.certificate_id) {
       const cert = await this.db.kysely.selectFrom('certificates').select('not_after').where('id', '=', d.certificate_id).executeTakeFirst();
@@ -109,7 +108,8 @@ export class CertificateIssuance {
     });
     await this.db.kysely
       .updateTable('domains')
-      .set({ certificate_id: cert.id, certificate_status: 'issued', certificate_error: null, renewal_failures: 0, next_renewal_at: renewAfter(cert.not_after), site_status: 'pending', updated_at: this.now() })
+      // A certificate the CA issued after validating the name through our server (HTTP-01) or our DNS provider (DNS-01) proves control.
+      .set({ certificate_id: cert.id, certificate_status: 'issued', certificate_error: null, renewal_failures: 0, next_renewal_at: renewAfter(cert.not_after), site_status: 'pending', verified_at: d.verified_at ?? this.now(), verification_error: null, updated_at: this.now() })
       .where('id', '=', d.id)
       .execute();
     await this.bus.publish({

@@ -188,13 +188,14 @@ export class DeploymentRunner {
     if (dep.env_version === null) await this.d.store.update(dep.id, { env_version: envVersion });
     const deployKey = this.d.projects.privateKey(base.project);
     // Secret-looking and long values only (core/deploy/log-mask.ts): masking `production` or `127.0.0.1` hid paths and hosts, not secrets.
-    const secrets = maskList([...secretValues(variables), ...(deployKey ? [deployKey] : []), ...base.secrets]);
+    const repositoryAuth = this.d.projects.authHeader(base.project);
+    const secrets = maskList([...secretValues(variables), ...(deployKey ? [deployKey] : []), ...(repositoryAuth ? [repositoryAuth, repositoryAuth.split(' ').at(-1) ?? ''] : []), ...base.secrets]);
     log.mask(secrets);
     // Keyed: the hash is shown to viewers and must say nothing about the values (a short password could be guessed from a plain hash).
     const configHash = createHmac('sha256', deployKey ?? `devflow-config:${environment.id}`)
       .update(JSON.stringify({ variables: Object.entries(variables).sort(([a], [b]) => a.localeCompare(b)), settings: base.settings, framework: base.framework, healthCheckPath: environment.health_check_path }))
       .digest('hex');
-    return { ...base, deployment: dep, variables, envVersion, configHash, deployKey, log, steps, record: this.recorder(dep, base.project), secrets };
+    return { ...base, deployment: dep, variables, envVersion, configHash, deployKey, repositoryAuth, log, steps, record: this.recorder(dep, base.project), secrets };
   }
 
   /** Turns maintenance mode on or off on the environment's servers. */

@@ -12,7 +12,7 @@ import { DeleteEnvironmentCommand, EnvironmentService, registerEnvironmentRoutes
 import { AuditLog, type IdentityGuard } from '../identity/index.js';
 import { CloneProjectCommand, DeleteProjectCommand, ProjectDetector, ProjectService, registerProjectRoutes, type CloneServices } from '../projects/index.js';
 import type { ServersModule } from '../servers/servers.module.js';
-import { registerWebhookRoutes, WebhookService } from '../webhooks/index.js';
+import { registerWebhookRoutes, WebhookService, type WebhookRateLimit } from '../webhooks/index.js';
 import { DEPLOY_JOB, DeploymentRunner, RECOVER_JOB } from './deployment-runner.js';
 import { DeploymentStore } from './deployment-store.js';
 import { DeploymentLogService } from './deployment-log.service.js';
@@ -22,6 +22,7 @@ import { ReleaseStrategy } from './release-strategy.js';
 import { EnvironmentTeardown, TEARDOWN_JOB } from './environment-teardown.js';
 import type { ProxyConfigurator } from '../../adapters/proxy/proxy-configurator.js';
 import type { DeployStrategy } from './strategy.js';
+import type { OutboundGuard } from '../../adapters/outbound/outbound-guard.js';
 
 export interface DeploymentsModuleOptions {
   /** Where environments live on servers (default /srv/devflow/apps: provisioning creates it). */
@@ -40,6 +41,8 @@ export interface DeploymentsModuleOptions {
   lockWaitMs?: number;
   /** Cron (6 fields) of the sweep that recovers deployments a dead process left running (default every 15 s). */
   recoverCron?: string;
+  /** Webhook deliveries per environment and address per window (default 60 per minute). */
+  webhookRateLimit?: WebhookRateLimit;
 }
 
 export interface DeploymentsModuleDeps {
@@ -53,6 +56,8 @@ export interface DeploymentsModuleDeps {
   proxy: ProxyConfigurator;
   publicUrl: string;
   logger: Logger;
+  /** The guard of every outgoing request (repository detection). */
+  outbound: OutboundGuard;
   clock?: (() => number) | undefined;
 }
 
@@ -75,7 +80,7 @@ export interface DeploymentsModule {
 export function createDeploymentsModule(d: DeploymentsModuleDeps, o: DeploymentsModuleOptions = {}): DeploymentsModule {
   const clock = d.clock ?? Date.now;
   const allowLocal = o.allowLocalRepositories ?? false;
-  const detector = new ProjectDetector({ allowLocal, timeoutMs: o.detectTimeoutMs ?? 30_000 });
+  const detector = new ProjectDetector({ allowLocal, timeoutMs: o.detectTimeoutMs ?? 30_000 }, d.outbound);
   /** Projects, environments and variables over `db`: the database, or a command's transaction. */
   const servicesOver = (db: Db, audit = new AuditLog(db, d.clock)): CloneServices => {
     const environments = new EnvironmentService(db, d.box, audit, d.publicUrl, clock, o.previewPortBase ?? 20_000);
@@ -165,7 +170,7 @@ export function createDeploymentsModule(d: DeploymentsModuleDeps, o: Deployments
       registerProjectRoutes(http, { projects, cloneProject, deleteProject });
       registerEnvironmentRoutes(http, { environments, variables, deleteEnvironment });
       registerDeploymentRoutes(http, { deployments, store, logs: new DeploymentLogService(store, d.bus) });
-      registerWebhookRoutes(http, { webhooks });
+      registerWebhookRoutes(http, { webhooks, rateLimit: o.webhookRateLimit });
     },
   };
 }

@@ -102,7 +102,9 @@ export class ReleaseStrategy implements DeployStrategy {
             s,
             step,
             `git fetch ${redactText(url)} (cached mirror ${L.repo}), resolve ${wanted}`,
-            sequence(script(FETCH, 'fetch', L.repo, url, L.deployKey, allowedProtocols(this.o.allowLocalRepositories)), script(RESOLVE, 'resolve', L.repo, wanted)),
+            sequence(script(FETCH, 'fetch', L.repo, url, L.deployKey, allowedProtocols(this.o.allowLocalRepositories), ctx.repositoryAuth ? 'stdin' : ''), script(RESOLVE, 'resolve', L.repo, wanted)),
+            // The repository's credentials reach git on stdin and through its environment: never argv, never a file.
+            ctx.repositoryAuth ? { stdin: `${ctx.repositoryAuth}\n` } : {},
           );
           return res.stdout.replace(/\n$/, '').split('\n').slice(-3);
         });

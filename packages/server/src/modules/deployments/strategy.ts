@@ -84,6 +84,8 @@ export interface DeployContext extends EnvironmentContext {
   envVersion: number;
   configHash: string;
   deployKey: string | null;
+  /** The git HTTP header with the repository's credentials (stored apart from its URL), or null. */
+  repositoryAuth: string | null;
   log: DeploymentLog;
   steps: StepRunner;
   record: DeployRecorder;

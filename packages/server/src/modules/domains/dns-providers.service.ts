@@ -1,5 +1,6 @@
 import type { Selectable } from 'kysely';
 import type { DnsProvider } from '../../adapters/dns/dns-provider.js';
+import type { OutboundGuard } from '../../adapters/outbound/outbound-guard.js';
 import { createDnsProvider } from '../../adapters/dns/dns-providers.js';
 import type { Db } from '../../db/database.js';
 import type { DnsProvidersTable } from '../../db/schema.js';
@@ -31,6 +32,7 @@ export class DnsProviderService {
     private readonly db: Db,
     private readonly box: SecretBox,
     private readonly audit: AuditLog,
+    private readonly outbound: OutboundGuard,
     private readonly clock: () => number = Date.now,
   ) {}
 
@@ -51,7 +53,7 @@ export class DnsProviderService {
 
   /** Stores a provider after checking its settings build a working adapter (nothing is contacted). */
   async create(ctx: RequestContext, organizationId: string, input: { name: string; kind: DnsProviderRow['kind']; config: Record<string, string | number>; credentials: Record<string, string> }) {
-    createDnsProvider(input.kind, { config: input.config, credentials: input.credentials });
+    createDnsProvider(input.kind, { config: input.config, credentials: input.credentials, outbound: this.outbound });
     const row: DnsProviderRow = {
       id: newId('dns'),
       organization_id: organizationId,
@@ -83,6 +85,6 @@ export class DnsProviderService {
   async open(id: string): Promise<DnsProvider> {
     const row = await this.db.kysely.selectFrom('dns_providers').selectAll().where('id', '=', id).executeTakeFirst();
     if (!row) throw notFound('dns_provider', id);
-    return createDnsProvider(row.kind, { config: JSON.parse(row.config) as Record<string, string | number>, credentials: this.credentials(row) }, this.clock);
+    return createDnsProvider(row.kind, { config: JSON.parse(row.config) as Record<string, string | number>, credentials: this.credentials(row), outbound: this.outbound }, this.clock);
   }
 }

@@ -1,6 +1,7 @@
 import http from 'node:http';
 import { isIP } from 'node:net';
 import type { DnsLookup } from '../../adapters/dns/dns-resolver.js';
+import type { OutboundGuard } from '../../adapters/outbound/outbound-guard.js';
 import { verificationRecordName } from '../../core/domains/hostname.js';
 import { VERIFY_PATH_PREFIX } from '../../core/domains/domain-site.js';
 
@@ -24,6 +25,7 @@ export interface DomainVerifierOptions {
 export class DomainVerifier {
   constructor(
     private readonly dns: DnsLookup,
+    private readonly outbound: OutboundGuard,
     private readonly opts: DomainVerifierOptions = {},
   ) {}
 
@@ -52,6 +54,12 @@ export class DomainVerifier {
     const path = `${VERIFY_PATH_PREFIX}${token}`;
     const seen: string[] = [];
     for (const address of addresses) {
+      // The name's owner chooses where it points: connect only to addresses the outbound guard allows.
+      const allowed = await this.outbound.resolve(address).then(() => true, () => false);
+      if (!allowed) {
+        seen.push(`${address}: a private or loopback address, not checked`);
+        continue;
+      }
       const res = await this.get(address, hostname, path);
       if (res.ok && res.body.trim() === token) return { ok: true, detail: `http://${hostname}${path} (via ${address}) serves the token.` };
       seen.push(`${address}: ${res.ok ? `HTTP ${res.status}${res.status === 200 ? ' with other content' : ''}` : res.error}`);

@@ -3,6 +3,7 @@ import { AcmeClientIssuer } from '../../adapters/acme/acme-client-issuer.js';
 import type { AcmeIssuer } from '../../adapters/acme/acme-issuer.js';
 import { DnsResolver } from '../../adapters/dns/dns-resolver.js';
 import type { ProxyConfigurator } from '../../adapters/proxy/proxy-configurator.js';
+import type { OutboundGuard } from '../../adapters/outbound/outbound-guard.js';
 import type { Db } from '../../db/database.js';
 import type { EventBus } from '../../events/event-bus.js';
 import type { HttpApp } from '../../http/app.js';
@@ -64,6 +65,8 @@ export interface DomainsModuleDeps {
   acmeDirectoryUrl: string;
   /** DEVFLOW_DNS_SERVERS: resolvers for ownership checks, DNS-01 propagation and the expiry monitor; empty: the system's. */
   dnsServers: readonly string[];
+  /** The guard of every outgoing request (HTTP ownership checks, DNS provider APIs). */
+  outbound: OutboundGuard;
   clock?: (() => number) | undefined;
 }
 
@@ -105,9 +108,9 @@ export function createDomainsModule(d: DomainsModuleDeps, o: DomainsModuleOption
     { ...(o.acmeWebroot ? { acmeWebroot: o.acmeWebroot } : {}), ...(o.httpPort ? { httpPort: o.httpPort } : {}), ...(o.httpsPort ? { httpsPort: o.httpsPort } : {}) },
     clock,
   );
-  const verifier = new DomainVerifier(dns, { ...(o.httpPort ? { httpPort: o.httpPort } : {}) });
+  const verifier = new DomainVerifier(dns, d.outbound, { ...(o.httpPort ? { httpPort: o.httpPort } : {}) });
   const domains = new DomainService(d.db, d.queue, d.audit, sites, verifier, clock);
-  const dnsProviders = new DnsProviderService(d.db, d.box, d.audit, clock);
+  const dnsProviders = new DnsProviderService(d.db, d.box, d.audit, d.outbound, clock);
   const certificates = new CertificateService(d.db, d.box, d.audit, domains, clock);
   const accounts = new AcmeAccounts(d.db, d.box, clock);
   const issuance = new CertificateIssuance(d.db, issuer, accounts, certificates, sites, dnsProviders, dns, d.queue, d.bus, {

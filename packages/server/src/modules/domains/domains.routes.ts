@@ -71,7 +71,7 @@ export function registerDomainRoutes(app: HttpApp, d: DomainRouteDeps): void {
     config: { access: { action: 'certificate.write', resource: domain } },
     schema: {
       tags: ['certificates'],
-      summary: 'Issue or renew the certificate via ACME (a job); 409 domain.not_verified for an unverified domain',
+      summary: 'Issue or renew the certificate via ACME (a job); an unverified domain may order too: the CA validating it through the environment (HTTP-01 or DNS-01) verifies it',
       params: idParams,
       response: { 202: certificateOrderResponse },
     },

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { DomainCreateBody } from '@devflow/contracts';
 import { nameCovers, normalizeHostname, HostnameError, verificationRecordName, wwwTwin } from '../../core/domains/hostname.js';
 import { renewAfter } from '../../core/domains/expiry.js';
@@ -63,6 +63,16 @@ export function presentDomain(r: DomainRow & { certificate_not_after?: string | 
   };
 }
 
+/** The ownership token of a name for an organization: the same each time it claims the name, so a TXT record stays valid. */
+export function verificationToken(organizationId: string, hostname: string): string {
+  return createHash('sha256').update(`devflow-domain-verification\0${organizationId}\0${hostname}`).digest('hex').slice(0, 32);
+}
+
+/** The refusal of a name another organization holds: it names no one. */
+function hostnameUnavailable(): AppError {
+  return conflict('domain.hostname_taken', 'This host name is not available: it belongs to a verified domain elsewhere on this installation.');
+}
+
 /**
  * Domains of environments: validated, unique host names with redirects,
  * ownership verification, and the jobs that put them on servers and order
@@ -125,9 +135,9 @@ export class DomainService {
     if (body.certificateId) await this.assertCertificateFits(env.organization_id, body.certificateId, [host.ascii, ...(twin ? [twin] : [])]);
     // Taken: the name itself, the twin this domain would answer, or a name whose twin is this one.
     const near = [host.ascii, ...(twin ? [twin] : []), ...(wwwTwin(host.ascii) ? [wwwTwin(host.ascii) as string] : [])];
-    const rows = await this.db.kysely.selectFrom('domains').select(['hostname', 'www_redirect']).where('hostname', 'in', near).execute();
-    const taken = rows.find((r) => r.hostname === host.ascii || r.hostname === twin || (r.www_redirect && wwwTwin(r.hostname) === host.ascii));
-    if (taken) throw conflict('domain.hostname_taken', `${taken.hostname} is already a domain of this installation; a host name can belong to one environment only.`);
+    const rows = await this.db.kysely.selectFrom('domains').selectAll().where('hostname', 'in', near).execute();
+    const clashes = rows.filter((r) => r.hostname === host.ascii || r.hostname === twin || (r.www_redirect && wwwTwin(r.hostname) === host.ascii));
+    await this.settleClaims(ctx, env.organization_id, clashes);
 
     const now = this.now();
     const row: DomainRow = {
@@ -144,7 +154,7 @@ export class DomainService {
       https_redirect: body.httpsRedirect ? 1 : 0,
       redirects: JSON.stringify(body.redirects),
       verification_method: body.verificationMethod,
-      verification_token: randomBytes(16).toString('hex'),
+      verification_token: verificationToken(env.organization_id, host.ascii),
       verification_error: null,
       verified_at: null,
       challenge,
@@ -170,7 +180,7 @@ export class DomainService {
     try {
       await this.db.kysely.insertInto('domains').values(row).execute();
     } catch (err) {
-      if (UNIQUE.has(String((err as { code?: string }).code))) throw conflict('domain.hostname_taken', `${host.ascii} is already a domain of this installation; a host name can belong to one environment only.`);
+      if (UNIQUE.has(String((err as { code?: string }).code))) throw hostnameUnavailable();
       throw err;
     }
     await this.audit.record(ctx, {
@@ -182,6 +192,32 @@ export class DomainService {
     });
     await this.enqueueApply(row.id, environmentId);
     return presentDomain(await this.get(row.id));
+  }
+
+  /**
+   * Decides between a new claim and the domains it clashes with. Within the
+   * organization the clash is named. Another organization's verified domain
+   * wins, and the refusal says nothing about it. Another organization's
+   * unverified claim does not block: it is released (its owner is told in its
+   * audit log and can claim it again with the same token, which depends only
+   * on the organization and the name), so the first verified claim wins.
+   */
+  private async settleClaims(ctx: RequestContext, organizationId: string, clashes: DomainRow[]): Promise<void> {
+    const own = clashes.find((r) => r.organization_id === organizationId);
+    if (own) throw conflict('domain.hostname_taken', `${own.hostname} is already a domain of an environment of this organization; a host name can belong to one environment only.`);
+    if (clashes.some((r) => r.verified_at)) throw hostnameUnavailable();
+    for (const r of clashes) {
+      await this.db.kysely.deleteFrom('domains').where('id', '=', r.id).where('verified_at', 'is', null).execute();
+      await this.queue().enqueue(DOMAIN_JOBS.removeSite, { domainId: r.id, environmentId: r.environment_id, token: r.verification_token });
+      await this.audit.record(ctx, {
+        action: 'domain.released',
+        organizationId: r.organization_id,
+        targetType: 'domain',
+        targetId: r.id,
+        diff: { hostname: r.hostname, reason: 'another organization claimed this unverified name; verify it (same TXT token) to keep it' },
+        actor: { type: 'system', id: 'domains' },
+      });
+    }
   }
 
   /** Puts the domain (again) on its servers, in the background. */
@@ -242,9 +278,8 @@ export class DomainService {
   async requestCertificate(ctx: RequestContext, id: string) {
     const row = await this.get(id);
     if (row.tls !== 'acme') throw conflict('domain.tls_not_acme', `${row.hostname} uses tls=${row.tls}; only tls=acme domains get certificates from the CA.`);
-    if (!row.verified_at) {
-      throw new AppError('conflict', 'domain.not_verified', `${row.hostname} is not verified: add the TXT record ${verificationRecordName(row.hostname)} = ${row.verification_token} (or serve the HTTP token) and call verify first. No certificate is ordered for an unverified domain.`);
-    }
+    // An unverified domain may order: the CA's HTTP-01 check through the environment's server, or a DNS-01 record
+    // written with the organization's provider, proves control as well, and issuance marks the domain verified.
     if (row.challenge === 'dns-01' && !row.dns_provider_id) throw conflict('domain.no_dns_provider', 'dns-01 needs a DNS provider; set one on the domain.');
     await this.sites.serversOf(row.environment_id);
     await this.db.kysely.updateTable('domains').set({ certificate_status: 'pending', certificate_error: null, updated_at: this.now() }).where('id', '=', id).execute();

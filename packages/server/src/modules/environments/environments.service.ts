@@ -5,6 +5,7 @@ import type { Selectable } from 'kysely';
 import { transact, type Db } from '../../db/database.js';
 import type { EnvironmentsTable } from '../../db/schema.js';
 import { projectSlug } from '../../core/deploy/layout.js';
+import { decide } from '../../core/policy.js';
 import { genericUrlToken } from '../../core/webhooks/signatures.js';
 import { AppError, conflict, notFound } from '../../lib/errors.js';
 import { newId } from '../../lib/ids.js';
@@ -131,10 +132,28 @@ export class EnvironmentService {
     }
   }
 
+  /**
+   * Whether the caller may attach servers to environments of the organization.
+   * Attaching servers runs the environment's build hooks and framework
+   * commands there over SSH: an admin's decision (`server.write`), not a
+   * developer's. Keeping the same set of servers needs nothing more.
+   */
+  mayAttachServers(ctx: RequestContext, organizationId: string): boolean {
+    return decide('server.write', ctx.actor?.memberships.get(organizationId), ctx.actor?.abilities, { organizationId }) === 'allow';
+  }
+
+  private async checkMayAttach(ctx: RequestContext, organizationId: string, wanted: string[], current: string[] = []): Promise<void> {
+    if (!wanted.some((id) => !current.includes(id)) || this.mayAttachServers(ctx, organizationId)) return;
+    throw new AppError('forbidden', 'environment.attach_server_forbidden', 'Attaching a server to an environment needs the admin role: ask an admin of the organization to add it.', {
+      fields: [{ field: 'body.serverIds', message: 'admin role needed' }],
+    });
+  }
+
   async create(ctx: RequestContext, projectId: string, input: EnvironmentInput) {
     const project = await this.project(projectId);
     const serverIds = [...new Set(input.serverIds)];
     await this.checkServers(project.organization_id, serverIds);
+    await this.checkMayAttach(ctx, project.organization_id, serverIds);
     const detection = project.detection ? (JSON.parse(project.detection) as Detection) : null;
     const now = this.now();
     const top = await this.db.kysely.selectFrom('environments').select((eb) => eb.fn.max('preview_port').as('max')).executeTakeFirst();
@@ -186,7 +205,10 @@ export class EnvironmentService {
 
   async update(ctx: RequestContext, id: string, patch: EnvironmentPatch) {
     const before = await this.get(id);
-    if (patch.serverIds) await this.checkServers(before.organization_id, [...new Set(patch.serverIds)]);
+    if (patch.serverIds) {
+      await this.checkServers(before.organization_id, [...new Set(patch.serverIds)]);
+      await this.checkMayAttach(ctx, before.organization_id, patch.serverIds, await this.serverIds(id));
+    }
     await transact(this.db.kysely, async (trx) => {
       await trx
         .updateTable('environments')

@@ -31,11 +31,13 @@ export class CloneProjectCommand {
       const { projects, environments, variables } = this.d.servicesOver(withinTransaction(this.d.db, trx));
       const copy = await projects.copy(ctx, projectId, input);
       const sources = await trx.selectFrom('environments').selectAll().where('project_id', '=', projectId).orderBy('name').execute();
+      // Only an admin's copy keeps the servers: attaching servers is an admin decision.
+      const keepServers = environments.mayAttachServers(ctx, copy.organization_id);
       for (const e of sources) {
         const created = await environments.create(ctx, copy.id, {
           name: e.name,
           branch: e.branch,
-          serverIds: await environments.serverIds(e.id),
+          serverIds: keepServers ? await environments.serverIds(e.id) : [],
           requiresApproval: !!e.requires_approval,
           strategy: e.strategy,
           healthCheckPath: e.health_check_path,

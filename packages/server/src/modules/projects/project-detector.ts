@@ -3,10 +3,12 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Detection } from '@devflow/contracts';
-import { redactText, tail } from '../../adapters/ssh/ssh-errors.js';
+import { pinGitRemote } from '../../adapters/outbound/git-remote.js';
+import type { OutboundGuard } from '../../adapters/outbound/outbound-guard.js';
+import { redactText } from '../../adapters/ssh/ssh-errors.js';
 import { detectFramework, relevantFiles } from '../../core/detect/detect.js';
 import { AppError } from '../../lib/errors.js';
-import { allowedProtocols } from './repository-url.js';
+import { allowedProtocols, gitAuthEnv, withoutCredentials } from './repository-url.js';
 
 interface RunResult {
   stdout: string;
@@ -29,10 +31,29 @@ function git(args: string[], env: NodeJS.ProcessEnv, timeoutMs: number, cwd?: st
  * listing and composer.json/composer.lock/package.json are read.
  */
 export class ProjectDetector {
-  constructor(private readonly opts: { allowLocal: boolean; timeoutMs: number }) {}
+  constructor(
+    private readonly opts: { allowLocal: boolean; timeoutMs: number },
+    private readonly outbound: OutboundGuard,
+  ) {}
 
-  /** Detects the framework of `branch` of the repository; throws `project.repository_unreachable` with git's reason. */
-  async detect(url: string, branch: string, privateKey: string | null): Promise<Detection & { commit: string | null }> {
+  /**
+   * Detects the framework of `branch` of the repository. The remote is
+   * reached only at an address the outbound guard allows, without following
+   * redirects. Every failure throws `project.repository_unreachable` with one
+   * message: which step failed (refused address, no answer, closed port, auth)
+   * is kept in `cause` only, so the answer cannot be used to scan ports.
+   */
+  async detect(url: string, branch: string, privateKey: string | null, authHeader: string | null = null): Promise<Detection & { commit: string | null }> {
+    const unreachable = (cause: unknown) =>
+      new AppError(
+        'unprocessable',
+        'project.repository_unreachable',
+        `Cannot read branch ${branch} of ${redactText(withoutCredentials(url))}: the repository does not exist, is not reachable from DevFlow (private and loopback addresses are refused unless DEVFLOW_OUTBOUND_ALLOW names them), or does not accept the deploy key.`,
+        { cause },
+      );
+    const pinned = await pinGitRemote(this.outbound, url).catch((err: unknown) => {
+      throw unreachable(err);
+    });
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'devflow-detect-'));
     try {
       const keyFile = path.join(dir, 'deploy_key');
@@ -43,18 +64,17 @@ export class ProjectDetector {
         GIT_TERMINAL_PROMPT: '0',
         GIT_CONFIG_NOSYSTEM: '1',
         GIT_ALLOW_PROTOCOL: allowedProtocols(this.opts.allowLocal),
-        GIT_SSH_COMMAND: `ssh ${privateKey ? `-i ${keyFile} -o IdentitiesOnly=yes ` : ''}-o BatchMode=yes -o StrictHostKeyChecking=accept-new -o UserKnownHostsFile=${path.join(dir, 'known_hosts')} -o ConnectTimeout=10`,
+        // Credentials of an https URL, stored apart from it, reach git only through its environment.
+        ...gitAuthEnv(authHeader),
+        GIT_SSH_COMMAND: `ssh -F /dev/null ${pinned.sshOptions.join(' ')} ${privateKey ? `-i ${keyFile} -o IdentitiesOnly=yes ` : ''}-o BatchMode=yes -o StrictHostKeyChecking=accept-new -o UserKnownHostsFile=${path.join(dir, 'known_hosts')} -o ConnectTimeout=10`,
       };
       const repo = path.join(dir, 'repo');
       const deadline = Date.now() + this.opts.timeoutMs;
       const left = () => Math.max(1000, deadline - Date.now());
       try {
-        await git(['clone', '--quiet', '--depth', '1', '--single-branch', '--no-checkout', '--branch', branch, '--', url, repo], env, left());
+        await git([...pinned.gitArgs, 'clone', '--quiet', '--depth', '1', '--single-branch', '--no-checkout', '--branch', branch, '--', pinned.url, repo], env, left());
       } catch (err) {
-        const stderr = String((err as { stderr?: string }).stderr ?? '');
-        const killed = (err as { killed?: boolean }).killed;
-        const reason = killed ? `no answer within ${Math.round(this.opts.timeoutMs / 1000)} s` : tail(redactText(stderr.trim()), 500) || (err as Error).message;
-        throw new AppError('unprocessable', 'project.repository_unreachable', `Cannot read branch ${branch} of ${redactText(url)}: ${reason}`, { cause: err });
+        throw unreachable(err);
       }
       const commit = (await git(['rev-parse', 'HEAD'], env, left(), repo)).stdout.trim() || null;
       const listing = (await git(['ls-tree', '-r', '-z', '--name-only', 'HEAD'], env, left(), repo)).stdout.split('\0').filter(Boolean);

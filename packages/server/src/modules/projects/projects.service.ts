@@ -10,7 +10,7 @@ import { newId } from '../../lib/ids.js';
 import type { SecretBox } from '../../secrets/secret-box.js';
 import type { AuditLog, RequestContext } from '../identity/index.js';
 import type { ProjectDetector } from './project-detector.js';
-import { checkRepositoryUrl } from './repository-url.js';
+import { basicAuthHeader, checkRepositoryUrl, splitRepositoryCredentials, withoutCredentials, type RepositoryCredentials } from './repository-url.js';
 
 export type ProjectRow = Selectable<ProjectsTable>;
 
@@ -24,7 +24,10 @@ export function presentProject(r: ProjectRow) {
     organizationId: r.organization_id,
     name: r.name,
     slug: projectSlug(r),
-    repositoryUrl: r.repository_url,
+    repositoryUrl: withoutCredentials(r.repository_url),
+    repositoryCredentialsHint: r.repository_credentials
+      ? 'Credentials from the repository URL are stored encrypted and used only when git runs. Prefer the deploy key: add its public half to the repository as a read-only deploy key and use the ssh URL.'
+      : null,
     framework: (r.framework as Framework | null) ?? null,
     detection: r.detection ? (JSON.parse(r.detection) as Detection) : null,
     deployKey: { publicKey: r.deploy_public_key ?? '', fingerprint: r.deploy_key_fingerprint ?? '' },
@@ -111,6 +114,36 @@ export class ProjectService {
     return row.deploy_private_key ? this.box.decrypt(row.deploy_private_key) : null;
   }
 
+  /** The git HTTP header carrying the project's repository credentials, for git runs only (never in a response or log). */
+  authHeader(row: ProjectRow): string | null {
+    return row.repository_credentials ? basicAuthHeader(JSON.parse(this.box.decrypt(row.repository_credentials)) as RepositoryCredentials) : null;
+  }
+
+  private seal(credentials: RepositoryCredentials | null): string | null {
+    return credentials ? this.box.encrypt(JSON.stringify(credentials)) : null;
+  }
+
+  /**
+   * Moves credentials still written in stored repository URLs (projects made
+   * before they were kept apart) into the sealed column. Run at start.
+   */
+  async sealUrlCredentials(): Promise<number> {
+    const rows = await this.db.kysely.selectFrom('projects').select(['id', 'repository_url']).where('repository_url', 'like', '%@%').execute();
+    let moved = 0;
+    for (const r of rows) {
+      let split: ReturnType<typeof splitRepositoryCredentials>;
+      try {
+        split = splitRepositoryCredentials(r.repository_url);
+      } catch {
+        split = { url: withoutCredentials(r.repository_url), credentials: null };
+      }
+      if (split.url === r.repository_url) continue;
+      await this.db.kysely.updateTable('projects').set({ repository_url: split.url, repository_credentials: this.seal(split.credentials) }).where('id', '=', r.id).execute();
+      moved++;
+    }
+    return moved;
+  }
+
   private async freeSlug(organizationId: string, wanted: string | undefined, name: string): Promise<string> {
     const taken = async (s: string) =>
       !!(await this.db.kysely.selectFrom('projects').select('id').where('organization_id', '=', organizationId).where('slug', '=', s).executeTakeFirst());
@@ -131,8 +164,10 @@ export class ProjectService {
    * id, its deploy key is used (the caller must be a developer in its organization).
    */
   async detect(ctx: RequestContext, input: { repositoryUrl: string; branch: string; projectId?: string | undefined }) {
-    checkRepositoryUrl(input.repositoryUrl, this.opts.allowLocalRepositories);
+    const { url, credentials } = splitRepositoryCredentials(input.repositoryUrl);
+    checkRepositoryUrl(url, this.opts.allowLocalRepositories);
     let key: string | null = null;
+    let auth = credentials ? basicAuthHeader(credentials) : null;
     if (input.projectId) {
       const project = await this.db.kysely.selectFrom('projects').selectAll().where('id', '=', input.projectId).executeTakeFirst();
       const membership = project ? ctx.actor?.memberships.get(project.organization_id) : undefined;
@@ -140,8 +175,9 @@ export class ProjectService {
       if (!project || decision === 'not_member' || decision === 'project_not_granted') throw notFound('project', input.projectId);
       if (decision !== 'allow') throw new AppError('forbidden', 'auth.forbidden', 'Your role does not allow project.write.');
       key = this.privateKey(project);
+      if (!auth && url === project.repository_url) auth = this.authHeader(project);
     }
-    return this.detector.detect(input.repositoryUrl, input.branch, key);
+    return this.detector.detect(url, input.branch, key, auth);
   }
 
   /**
@@ -154,14 +190,15 @@ export class ProjectService {
     const decision = decide('project.write', ctx.actor?.memberships.get(input.organizationId), ctx.actor?.abilities, { organizationId: input.organizationId });
     if (decision === 'not_member') throw notFound('organization', input.organizationId);
     if (decision !== 'allow') throw new AppError('forbidden', decision === 'ability_missing' ? 'auth.ability_missing' : 'auth.forbidden', 'Your role does not allow project.write in this organization.');
-    checkRepositoryUrl(input.repositoryUrl, this.opts.allowLocalRepositories);
+    const { url, credentials } = splitRepositoryCredentials(input.repositoryUrl);
+    checkRepositoryUrl(url, this.opts.allowLocalRepositories);
     const slug = await this.freeSlug(input.organizationId, input.slug, input.name);
     const key = generateEd25519(`devflow-deploy-${slug}`);
     let detection: Detection | null = null;
     let detectError: string | null = null;
     if (!input.framework) {
       try {
-        const { commit: _commit, ...d } = await this.detector.detect(input.repositoryUrl, input.branch, key.privateKey);
+        const { commit: _commit, ...d } = await this.detector.detect(url, input.branch, key.privateKey, credentials ? basicAuthHeader(credentials) : null);
         detection = d;
       } catch (err) {
         detectError = err instanceof Error ? err.message : String(err);
@@ -173,7 +210,8 @@ export class ProjectService {
       organization_id: input.organizationId,
       name: input.name,
       slug,
-      repository_url: input.repositoryUrl,
+      repository_url: url,
+      repository_credentials: this.seal(credentials),
       framework: input.framework ?? detection?.framework ?? null,
       deploy_key_id: null,
       deploy_public_key: key.publicKey,
@@ -195,20 +233,22 @@ export class ProjectService {
       organizationId: row.organization_id,
       targetType: 'project',
       targetId: row.id,
-      diff: { name: row.name, slug, repositoryUrl: row.repository_url, framework: row.framework, deployKeyFingerprint: key.fingerprint, detectError },
+      diff: { name: row.name, slug, repositoryUrl: row.repository_url, repositoryCredentials: !!credentials, framework: row.framework, deployKeyFingerprint: key.fingerprint, detectError },
     });
     return { ...presentProject(row), detectError };
   }
 
   async update(ctx: RequestContext, id: string, patch: { name?: string | undefined; repositoryUrl?: string | undefined; framework?: Framework | null | undefined }) {
     const before = await this.get(id);
-    if (patch.repositoryUrl !== undefined) checkRepositoryUrl(patch.repositoryUrl, this.opts.allowLocalRepositories);
+    const split = patch.repositoryUrl !== undefined ? splitRepositoryCredentials(patch.repositoryUrl) : undefined;
+    if (split) checkRepositoryUrl(split.url, this.opts.allowLocalRepositories);
     try {
       await this.db.kysely
         .updateTable('projects')
         .set({
           ...(patch.name !== undefined ? { name: patch.name } : {}),
-          ...(patch.repositoryUrl !== undefined ? { repository_url: patch.repositoryUrl } : {}),
+          // A new URL replaces the stored credentials (with its own, or none).
+          ...(split ? { repository_url: split.url, repository_credentials: this.seal(split.credentials) } : {}),
           ...(patch.framework !== undefined ? { framework: patch.framework } : {}),
           updated_at: this.now(),
         })
@@ -223,7 +263,10 @@ export class ProjectService {
       organizationId: before.organization_id,
       targetType: 'project',
       targetId: id,
-      diff: { before: { name: before.name, repositoryUrl: before.repository_url, framework: before.framework }, after: patch },
+      diff: {
+        before: { name: before.name, repositoryUrl: withoutCredentials(before.repository_url), framework: before.framework },
+        after: { ...patch, ...(split ? { repositoryUrl: split.url, repositoryCredentials: !!split.credentials } : {}) },
+      },
     });
     return presentProject(await this.get(id));
   }

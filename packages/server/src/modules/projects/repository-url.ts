@@ -46,3 +46,55 @@ export function checkRepositoryUrl(url: string, allowLocal: boolean): Repository
 export function allowedProtocols(allowLocal: boolean): string {
   return allowLocal ? 'https:http:ssh:git:file' : 'https:http:ssh:git';
 }
+
+/** A username and password (or token) taken out of an https repository URL. */
+export interface RepositoryCredentials {
+  username: string;
+  password: string;
+}
+
+/**
+ * Takes credentials out of a repository URL: `https://user:token@host/x.git`
+ * → `https://host/x.git` and {user, token}. They are stored sealed, apart
+ * from the URL, so the URL can be shown, audited and logged as it is. A
+ * password in an ssh:// URL is refused (git over SSH uses the deploy key).
+ */
+export function splitRepositoryCredentials(url: string): { url: string; credentials: RepositoryCredentials | null } {
+  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) return { url, credentials: null };
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return { url, credentials: null };
+  }
+  if (!parsed.username && !parsed.password) return { url, credentials: null };
+  if (parsed.protocol === 'ssh:') {
+    if (parsed.password) throw refuse('A password in an ssh:// URL is not supported: remove it and add the project\'s deploy key to the repository.');
+    return { url, credentials: null };
+  }
+  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') return { url, credentials: null };
+  const credentials = { username: decodeURIComponent(parsed.username), password: decodeURIComponent(parsed.password) };
+  parsed.username = '';
+  parsed.password = '';
+  return { url: parsed.toString(), credentials };
+}
+
+/** The URL without any credentials, for display, audit diffs, logs and errors. */
+export function withoutCredentials(url: string): string {
+  try {
+    return splitRepositoryCredentials(url).url;
+  } catch {
+    // An ssh:// URL with a password: drop the whole userinfo.
+    return url.replace(/^(ssh:\/\/)[^@/]*@/i, '$1');
+  }
+}
+
+/** The HTTP header git sends with the credentials (given to git through its environment, never argv). */
+export function basicAuthHeader(c: RepositoryCredentials): string {
+  return `Authorization: Basic ${Buffer.from(`${c.username}:${c.password}`).toString('base64')}`;
+}
+
+/** Environment that makes git send `header` on its http(s) requests (GIT_CONFIG_COUNT: not visible in `ps`). */
+export function gitAuthEnv(header: string | null): Record<string, string> {
+  return header ? { GIT_CONFIG_COUNT: '1', GIT_CONFIG_KEY_0: 'http.extraHeader', GIT_CONFIG_VALUE_0: header } : {};
+}

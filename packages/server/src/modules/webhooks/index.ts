@@ -4,3 +4,4 @@
  */
 export { registerWebhookRoutes } from './webhooks.routes.js';
 export { WebhookService } from './webhooks.service.js';
+export type { WebhookRateLimit } from './webhooks.routes.js';

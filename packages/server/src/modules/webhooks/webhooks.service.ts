@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { isValidBranchName } from '@devflow/contracts';
 import type { Db } from '../../db/database.js';
 import type { WebhookDeliveriesTable } from '../../db/schema.js';
@@ -24,7 +25,9 @@ export interface HookResult {
   deploymentId: string | null;
 }
 
-const UNIQUE = new Set(['23505', 'SQLITE_CONSTRAINT_UNIQUE']);
+const UNIQUE = new Set(['23505', 'SQLITE_CONSTRAINT_UNIQUE', 'SQLITE_CONSTRAINT_PRIMARYKEY']);
+const DAY = 86_400_000;
+const MINUTE = 60_000;
 
 function header(h: HookRequest['headers'], name: string): string | undefined {
   const v = h[name];
@@ -48,9 +51,16 @@ function parseBody(req: HookRequest): unknown {
  * Push webhooks: authenticates each provider its documented way (in
  * constant time), de-duplicates redeliveries, follows the environment's
  * branch only, ignores branch deletions, and starts a deployment of the
- * pushed commit. A bad signature answers 401 and is written to the audit log.
+ * pushed commit. A bad signature answers 401, counts in `rejections`
+ * (metrics) and writes at most one audit row per environment and minute, so
+ * a flood cannot fill the audit log. A signed push body replayed within a
+ * day (under a new delivery id) is answered `duplicate` without a deployment.
  */
 export class WebhookService {
+  /** Bad signatures per provider since start (read by /metrics). */
+  readonly rejections = new Map<Provider, number>();
+  private readonly lastAudit = new Map<string, { at: number; suppressed: number }>();
+
   constructor(
     private readonly db: Db,
     private readonly environments: EnvironmentService,
@@ -101,14 +111,23 @@ export class WebhookService {
     const env = await this.environments.get(environmentId);
     const problem = this.verify(provider, this.environments.webhookSecret(env), environmentId, req);
     if (problem) {
-      await this.audit.record(ctx, {
-        action: 'webhook.rejected',
-        organizationId: env.organization_id,
-        targetType: 'environment',
-        targetId: env.id,
-        diff: { provider, reason: problem },
-        actor: { type: 'anonymous', id: null },
-      });
+      this.rejections.set(provider, (this.rejections.get(provider) ?? 0) + 1);
+      const now = this.clock();
+      const last = this.lastAudit.get(env.id);
+      if (!last || now - last.at >= MINUTE) {
+        if (this.lastAudit.size > 10_000) this.lastAudit.clear(); // bound memory under a spray of environment ids
+        this.lastAudit.set(env.id, { at: now, suppressed: 0 });
+        await this.audit.record(ctx, {
+          action: 'webhook.rejected',
+          organizationId: env.organization_id,
+          targetType: 'environment',
+          targetId: env.id,
+          diff: { provider, reason: problem, ...(last?.suppressed ? { alsoRejectedSinceLastEntry: last.suppressed } : {}) },
+          actor: { type: 'anonymous', id: null },
+        });
+      } else {
+        last.suppressed++;
+      }
       throw new AppError('unauthenticated', 'webhook.bad_signature', `The ${provider} webhook was refused: ${problem}. Check the secret configured at the provider.`);
     }
     const { event, deliveryId, name } = this.parse(provider, req);
@@ -119,13 +138,37 @@ export class WebhookService {
       if (UNIQUE.has(String((err as { code?: string }).code))) return { outcome: 'duplicate', reason: `delivery ${deliveryId} was already handled`, deploymentId: null };
       throw err;
     }
-    const result = await this.decide(ctx, provider, env, event);
+    const replayed = await this.seenBefore(env.id, req.body, event);
+    const result = replayed
+      ? ({ outcome: 'duplicate', reason: 'this push body was already received in the last day: ignored', deploymentId: null } as const)
+      : await this.decide(ctx, provider, env, event);
     await this.db.kysely
       .updateTable('webhook_deliveries')
       .set({ outcome: result.outcome, reason: result.reason, deployment_id: result.deploymentId })
       .where('id', '=', deliveryRow.id)
       .execute();
     return result;
+  }
+
+  /**
+   * Remembers a push body for a day (keyed by its SHA-256: a signature is a
+   * function of the body) and says whether it was seen in that time. Only
+   * pushes are remembered; rows older than a day are pruned as it goes.
+   */
+  private async seenBefore(environmentId: string, body: Buffer, event: HookEvent): Promise<boolean> {
+    // A push without a commit (the generic hook's "deploy the branch head") may be repeated on purpose.
+    if (event.kind !== 'push' || !event.commit) return false;
+    const now = this.clock();
+    const cutoff = new Date(now - DAY).toISOString();
+    await this.db.kysely.deleteFrom('webhook_replays').where('created_at', '<', cutoff).execute();
+    const row = { environment_id: environmentId, body_sha256: createHash('sha256').update(body).digest('hex'), commit: event.commit ?? null, created_at: new Date(now).toISOString() };
+    try {
+      await this.db.kysely.insertInto('webhook_replays').values(row).execute();
+      return false;
+    } catch (err) {
+      if (UNIQUE.has(String((err as { code?: string }).code))) return true;
+      throw err;
+    }
   }
 
   private async decide(ctx: RequestContext, provider: Provider, env: { id: string; branch: string }, event: HookEvent): Promise<HookResult> {

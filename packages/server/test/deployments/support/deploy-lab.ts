@@ -1,7 +1,7 @@
 /** A control plane with a worker and one validated lab server, plus helpers to drive deployments through the API. */
 import { expect } from 'vitest';
 import type { AppOptions } from '../../../src/app.js';
-import { setupOwner, startTestApp, type Session, type TestApp } from '../../support/app.js';
+import { ALLOW_LOOPBACK_ENV, setupOwner, startTestApp, type Session, type TestApp } from '../../support/app.js';
 import { startServer, type LabServer } from '../../support/lab.js';
 import { createKey, createServer, loopbackLookup, waitFor } from '../../servers/lab-fixtures.js';
 
@@ -39,6 +39,7 @@ export async function startDeployLab(opts: Partial<AppOptions> & { env?: Record<
   const { startWorker = true, services, ...appOpts } = opts;
   const t = await startTestApp('sqlite', {
     ...appOpts,
+    env: { ...ALLOW_LOOPBACK_ENV, ...appOpts.env },
     servers: { ssh: { lookup: loopbackLookup, connectTimeoutMs: 5000 } },
     deployments: { allowLocalRepositories: true, lockWaitMs: 20_000, ...appOpts.deployments },
   });

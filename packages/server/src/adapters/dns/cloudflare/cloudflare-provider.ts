@@ -1,4 +1,5 @@
 import { DnsProviderError, expectOk, providerFetch, setting, type DnsCallOptions, type DnsProvider, type DnsProviderSettings } from '../dns-provider.js';
+import type { OutboundGuard } from '../../outbound/outbound-guard.js';
 
 interface CfRecord {
   id: string;
@@ -21,20 +22,22 @@ interface CfEnvelope<T> {
  * means automatic); credentials: `apiToken` (needs Zone.DNS edit).
  */
 export class CloudflareProvider implements DnsProvider {
+  private readonly outbound: OutboundGuard;
   readonly kind = 'cloudflare';
   private readonly base: string;
   private readonly token: string;
   private readonly ttl: number;
 
   constructor(s: DnsProviderSettings) {
+    this.outbound = s.outbound;
     const api = String(s.config.apiUrl ?? 'https://api.cloudflare.com/client/v4').replace(/\/+$/, '');
     this.base = `${api}/zones/${encodeURIComponent(setting(this.kind, s.config, 'zoneId'))}/dns_records`;
     this.token = setting(this.kind, s.credentials, 'apiToken');
     this.ttl = Number(s.config.ttl ?? 60);
   }
 
-  private async call<T>(what: string, url: string, init: RequestInit, opts?: DnsCallOptions): Promise<T> {
-    const res = await providerFetch(this.kind, url, { ...init, headers: { authorization: `Bearer ${this.token}`, 'content-type': 'application/json', accept: 'application/json' } }, opts);
+  private async call<T>(what: string, url: string, init: { method?: string; body?: string }, opts?: DnsCallOptions): Promise<T> {
+    const res = await providerFetch(this.kind, this.outbound, url, { ...init, headers: { authorization: `Bearer ${this.token}`, 'content-type': 'application/json', accept: 'application/json' } }, opts);
     const body = JSON.parse(await expectOk(this.kind, what, res)) as CfEnvelope<T>;
     if (!body.success) throw new DnsProviderError(this.kind, `${what} failed: ${(body.errors ?? []).map((e) => `${e.code} ${e.message}`).join('; ')}`);
     return body.result;

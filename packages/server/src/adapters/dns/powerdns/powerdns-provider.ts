@@ -1,4 +1,5 @@
 import { expectOk, fqdnDot, providerFetch, setting, type DnsCallOptions, type DnsProvider, type DnsProviderSettings } from '../dns-provider.js';
+import type { OutboundGuard } from '../../outbound/outbound-guard.js';
 
 interface RrSet {
   name: string;
@@ -15,12 +16,14 @@ interface RrSet {
  * `ttl`; credentials: `apiKey` (sent as X-API-Key).
  */
 export class PowerDnsProvider implements DnsProvider {
+  private readonly outbound: OutboundGuard;
   readonly kind = 'powerdns';
   private readonly zoneUrl: string;
   private readonly apiKey: string;
   private readonly ttl: number;
 
   constructor(s: DnsProviderSettings) {
+    this.outbound = s.outbound;
     const api = setting(this.kind, s.config, 'apiUrl').replace(/\/+$/, '');
     const server = String(s.config.serverId ?? 'localhost');
     this.zoneUrl = `${api}/api/v1/servers/${encodeURIComponent(server)}/zones/${encodeURIComponent(fqdnDot(setting(this.kind, s.config, 'zone')))}`;
@@ -33,7 +36,7 @@ export class PowerDnsProvider implements DnsProvider {
   }
 
   private async current(name: string, opts?: DnsCallOptions): Promise<string[]> {
-    const res = await providerFetch(this.kind, `${this.zoneUrl}?rrsets=true`, { headers: this.headers() }, opts);
+    const res = await providerFetch(this.kind, this.outbound, `${this.zoneUrl}?rrsets=true`, { headers: this.headers() }, opts);
     const zone = JSON.parse(await expectOk(this.kind, 'reading the zone', res)) as { rrsets?: RrSet[] };
     return zone.rrsets?.find((r) => r.name === name && r.type === 'TXT')?.records.map((r) => r.content) ?? [];
   }
@@ -42,7 +45,7 @@ export class PowerDnsProvider implements DnsProvider {
     const rrset = contents.length
       ? { name, type: 'TXT', ttl: this.ttl, changetype: 'REPLACE', records: contents.map((content) => ({ content, disabled: false })) }
       : { name, type: 'TXT', changetype: 'DELETE' };
-    const res = await providerFetch(this.kind, this.zoneUrl, { method: 'PATCH', headers: this.headers(), body: JSON.stringify({ rrsets: [rrset] }) }, opts);
+    const res = await providerFetch(this.kind, this.outbound, this.zoneUrl, { method: 'PATCH', headers: this.headers(), body: JSON.stringify({ rrsets: [rrset] }) }, opts);
     await expectOk(this.kind, `updating ${name}`, res);
   }
 

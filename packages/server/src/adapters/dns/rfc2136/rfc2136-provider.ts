@@ -1,5 +1,6 @@
 import net from 'node:net';
 import { DnsProviderError, setting, type DnsCallOptions, type DnsProvider, type DnsProviderSettings } from '../dns-provider.js';
+import type { OutboundGuard } from '../../outbound/outbound-guard.js';
 import { buildUpdate, parseReply, TSIG_ALGORITHMS, type TsigAlgorithm, type TxtChange } from './dns-update-message.js';
 
 /**
@@ -10,6 +11,7 @@ import { buildUpdate, parseReply, TSIG_ALGORITHMS, type TsigAlgorithm, type TxtC
  * `tsigSecret` (base64). The reply's rcode is checked; its MAC is not.
  */
 export class Rfc2136Provider implements DnsProvider {
+  private readonly outbound: OutboundGuard;
   readonly kind = 'rfc2136';
   private readonly host: string;
   private readonly port: number;
@@ -21,6 +23,7 @@ export class Rfc2136Provider implements DnsProvider {
     s: DnsProviderSettings,
     private readonly clock: () => number = Date.now,
   ) {
+    this.outbound = s.outbound;
     const server = setting(this.kind, s.config, 'server');
     const m = /^\[?([^\]]+?)\]?(?::(\d+))?$/.exec(server);
     this.host = m?.[1] ?? server;
@@ -42,7 +45,9 @@ export class Rfc2136Provider implements DnsProvider {
 
   private async send(changes: TxtChange[], opts: DnsCallOptions = {}): Promise<void> {
     const { id, message } = buildUpdate(this.zone, changes, this.key, this.clock() / 1000);
-    const reply = await exchangeTcp(this.host, this.port, message, 15_000, opts.signal).catch((err: unknown) => {
+    // The server is given by users: connect only to the address the outbound guard checked.
+    const [address] = await this.outbound.resolve(this.host);
+    const reply = await exchangeTcp(address ?? this.host, this.port, message, 15_000, opts.signal).catch((err: unknown) => {
       throw new DnsProviderError(this.kind, `cannot reach ${this.host}:${this.port}: ${(err as Error).message}`, { cause: err });
     });
     const r = parseReply(reply);

@@ -1,4 +1,5 @@
 import { DnsProviderError, expectOk, fqdnDot, providerFetch, setting, type DnsCallOptions, type DnsProvider, type DnsProviderSettings } from '../dns-provider.js';
+import type { OutboundGuard } from '../../outbound/outbound-guard.js';
 import { signV4 } from './sigv4.js';
 
 const xml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
@@ -36,6 +37,7 @@ export function changeBatchXml(action: 'UPSERT' | 'DELETE', name: string, value:
  * credentials: `accessKeyId`, `secretAccessKey`, optional `sessionToken`.
  */
 export class Route53Provider implements DnsProvider {
+  private readonly outbound: OutboundGuard;
   readonly kind = 'route53';
   private readonly url: string;
   private readonly ttl: number;
@@ -45,6 +47,7 @@ export class Route53Provider implements DnsProvider {
     s: DnsProviderSettings,
     private readonly clock: () => number = Date.now,
   ) {
+    this.outbound = s.outbound;
     const endpoint = String(s.config.endpoint ?? 'https://route53.amazonaws.com').replace(/\/+$/, '');
     const zone = setting(this.kind, s.config, 'hostedZoneId').replace(/^\/?hostedzone\//, '');
     this.url = `${endpoint}/2013-04-01/hostedzone/${encodeURIComponent(zone)}/rrset/`;
@@ -60,7 +63,7 @@ export class Route53Provider implements DnsProvider {
     const body = changeBatchXml(action, fqdn, value, this.ttl);
     const headers = signV4({ method: 'POST', url: this.url, headers: { 'content-type': 'text/xml' }, body }, this.creds, 'us-east-1', 'route53', new Date(this.clock()));
     delete headers.host; // fetch sets it from the URL (the same value that was signed)
-    const res = await providerFetch(this.kind, this.url, { method: 'POST', headers, body }, opts);
+    const res = await providerFetch(this.kind, this.outbound, this.url, { method: 'POST', headers, body }, opts);
     if (action === 'DELETE' && res.status === 400) {
       const text = await res.text();
       if (text.includes('InvalidChangeBatch') && /not found/i.test(text)) return; // already gone
