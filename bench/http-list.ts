@@ -1,7 +1,7 @@
 /**
  * Requests/s and p99 of a list endpoint holding 1,000 rows (GET /api/v1/audit-events,
  * authenticated with an API token, through the full guard) beside the fair floor:
- * bare Fastify running the same SQLite query on the same database file, with a
+ * bare Fastify running the same SQLite query on a copy of the same database, with a
  * token lookup (sha256 of the bearer, one indexed read) on every request, and
  * answering the same JSON. A bare route sending that JSON from memory is measured
  * too, as context. Servers are measured in turn, round after round, the order
@@ -75,9 +75,14 @@ const base = baselineIdx >= 0 ? await seeded(path.resolve(process.argv[baselineI
 const body = dev.body;
 const rows = (JSON.parse(body) as { data: unknown[] }).data.length;
 
-// The fair floor: bare Fastify, the same database file (WAL: it reads beside DevFlow), per request a token
+// The fair floor: bare Fastify, the same database (a copy), per request a token
 // lookup by hash and the same query as DevFlow's audit list (SQL as Kysely compiles it), rows presented the
 // same way, JSON.stringify. No rate limit, security headers, access rules, schemas or logging.
+// A copy of DevFlow's database (the same rows and indexes), so the floor shares no file, lock or WAL with the servers it is compared with.
+const floorDb = path.join(dev.df.dataDir, 'floor.sqlite');
+const source = new SQLite(path.join(dev.df.dataDir, 'devflow.sqlite'), { readonly: true });
+await source.backup(floorDb);
+source.close();
 const floorPort = await freePort();
 const floor = await startScript(
   `import Fastify from 'fastify'; import SQLite from 'better-sqlite3'; import { createHash } from 'node:crypto';
@@ -98,7 +103,7 @@ const floor = await startScript(
      reply.type('application/json; charset=utf-8').send(JSON.stringify({ data, nextCursor: found.length > limit ? page.at(-1).id : null }));
    });
    await app.listen({ host: '127.0.0.1', port: ${floorPort} }); console.log('READY');`,
-  { DB: path.join(dev.df.dataDir, 'devflow.sqlite') },
+  { DB: floorDb },
 );
 const floorUrl = `http://127.0.0.1:${floorPort}/list?organizationId=${dev.orgId}&limit=${pageSize}`;
 const floorBody = await (await fetch(floorUrl, { headers: dev.headers })).text();
