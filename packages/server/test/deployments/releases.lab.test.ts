@@ -92,10 +92,11 @@ describe.skipIf(!lab)('releases on a lab server', { timeout: 300_000 }, () => {
 
     const back = await rollback(env.id);
     expect(back).toMatchObject({ kind: 'rollback', status: 'succeeded', trigger: 'rollback', releaseId: v1.releaseId, commit: v1.commit });
+    // v1 served before with exactly these variables and settings: no preview check (the public one still runs).
     expect(back.steps.map((s) => [s.name, s.status])).toEqual([
       ['lock', 'succeeded'],
       ['env', 'succeeded'],
-      ['healthcheck', 'succeeded'],
+      ['healthcheck', 'skipped'],
       ['switch', 'succeeded'],
       ['verify', 'succeeded'],
       ['cleanup', 'succeeded'],
@@ -117,6 +118,46 @@ describe.skipIf(!lab)('releases on a lab server', { timeout: 300_000 }, () => {
     expect((await httpGet(L.vps, env.hostname, '/env')).body).toBe('APP_NAME=second\n');
     const live = await L.t.request('POST', `/api/v1/environments/${env.id}/rollback`, { session: L.owner, body: { releaseId: v2.releaseId } });
     expect(live.status).toBe(409);
+  });
+
+  it('rolls back to a release that served with the same configuration without re-checking it or rewriting the env file, and switches back when it fails publicly', async () => {
+    const env = await createEnvironment(L, project.id, { name: 'served' });
+    const base = baseOf(project, env);
+    await setVars(env.id, { APP_NAME: 'same' });
+    repo.commit(laravelTree('v1'), 'v1 again');
+    await repo.copyTo(L.vps);
+    const v1 = await deploy(L, env.id);
+    repo.commit(laravelTree('v2'), 'v2 again');
+    await repo.copyTo(L.vps);
+    const v2 = await deploy(L, env.id);
+    expect([v1.status, v2.status]).toEqual(['succeeded', 'succeeded']);
+    const envFile = ['stat', '-c', '%i %Y', `${base}/shared/.env`];
+    const before = (await L.vps.exec(envFile)).stdout;
+
+    const back = await rollback(env.id);
+    expect(back.steps.map((s) => [s.name, s.status])).toEqual([
+      ['lock', 'succeeded'],
+      ['env', 'succeeded'],
+      ['healthcheck', 'skipped'],
+      ['switch', 'succeeded'],
+      ['verify', 'succeeded'],
+      ['cleanup', 'succeeded'],
+    ]);
+    expect((await L.vps.exec(envFile)).stdout).toBe(before); // same file (a rewrite renames a new one over it)
+    expect(await httpGet(L.vps, env.hostname)).toEqual({ code: 200, body: 'laravel v1\n' });
+    expect((await httpGet(L.vps, env.hostname, '/env')).body).toBe('APP_NAME=same\n');
+
+    // v2 broke on the server since it served (its front controller is gone): not checked before the switch,
+    // so the public check after it fails and every server goes back to v1.
+    await L.vps.exec(['rm', '-f', `${base}/releases/${String(v2.releaseId)}/public/index.php`]);
+    const broken = await rollback(env.id, { releaseId: v2.releaseId });
+    expect(broken.status).toBe('failed');
+    expect(broken.steps.find((s) => s.name === 'healthcheck')?.status).toBe('skipped');
+    expect(broken.steps.find((s) => s.name === 'verify')?.status).toBe('failed');
+    expect(await currentRelease(L.vps, base)).toBe(v1.releaseId);
+    expect(await httpGet(L.vps, env.hostname)).toEqual({ code: 200, body: 'laravel v1\n' });
+    // The lock was released: the next rollback runs.
+    expect((await L.vps.exec(['test', '-e', `${base}/.lock`])).code).not.toBe(0);
   });
 
   it('serves every request during a deployment and a rollback (bounded load loop inside the server)', async () => {

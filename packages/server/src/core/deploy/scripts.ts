@@ -242,7 +242,14 @@ for spec in "$@"; do
     mkdir -p -- "$rel/$p"
     real=$(realpath -- "$rel/$p")
     case $real in
-    "$rel"/*|"$shared"/*) if id -u "$web" >/dev/null 2>&1; then chown -R -- "$web:$(id -gn "$web")" "$real"; fi; echo "writable $p" ;;
+    "$rel"/*|"$shared"/*)
+      # Owners change only when some file is not the project user's already: a rollback re-running this on a
+      # kept release (and its shared storage) then reads the tree without writing to it.
+      if id -u "$web" >/dev/null 2>&1; then
+        g=$(id -gn "$web")
+        if [ -n "$(find "$real" \\( ! -user "$web" -o ! -group "$g" \\) -print 2>/dev/null | head -n 1)" ]; then chown -R -- "$web:$g" "$real"; fi
+      fi
+      echo "writable $p" ;;
     *) echo "not making $p writable: it points outside the release ($real)" >&2 ;;
     esac
     ;;

@@ -3,9 +3,10 @@
  * server (layout, project user, deploy key, what the server has) and take
  * its deploy lock; release the locks at the end.
  */
+import { redactText } from '../../adapters/ssh/ssh-errors.js';
 import type { SiteLayout } from '../../core/deploy/layout.js';
 import { projectUser } from '../../core/deploy/project-user.js';
-import { LOCK, parseServerReport, PREPARE, script, sequence, UNLOCK, WRITE_PRIVATE_FILE, type ServerReport } from '../../core/deploy/scripts.js';
+import { LOCK, parseServerReport, PREPARE, script, SECTION, sequence, UNLOCK, WRITE_PRIVATE_FILE, type ServerReport } from '../../core/deploy/scripts.js';
 import { AppError } from '../../lib/errors.js';
 import { onAll, type CommandScope, type RemoteRunner } from './remote-runner.js';
 import type { DeployContext, DeployServer, StepHandle } from './strategy.js';
@@ -33,19 +34,29 @@ export async function lockAll(ctx: DeployContext, remote: RemoteRunner, step: St
   await onAll(ctx.servers, async (s) => {
     const user = projectUser(ctx.project);
     const prepare = script(PREPARE, 'prepare', L.base, user);
-    const label = `prepare ${L.base} and the project user ${user}`;
-    // The deploy key (on stdin) is installed by the same remote command.
-    const out = ctx.deployKey
-      ? await remote.exec(s, step, `${label}; install the deploy key`, sequence(prepare, script(WRITE_PRIVATE_FILE, 'write-key', L.deployKey)), { quiet: true, stdin: ctx.deployKey })
-      : await remote.exec(s, step, label, prepare, { quiet: true });
+    const take = script(LOCK, 'lock', L.lock, ctx.deployment.id);
+    const label = `prepare ${L.base} and the project user ${user}${ctx.deployKey ? '; install the deploy key' : ''}; lock ${L.lock}`;
+    // One remote command: prepare, the deploy key (on stdin), and a first try at the lock. Each round trip
+    // counts when the server is busy serving (a rollback under load), so the lock is not a command of its own.
+    const out = await remote.exec(s, step, label, ctx.deployKey ? sequence(prepare, script(WRITE_PRIVATE_FILE, 'write-key', L.deployKey), take) : sequence(prepare, take), {
+      quiet: true,
+      check: false,
+      ...(ctx.deployKey ? { stdin: ctx.deployKey } : {}),
+    });
+    const took = out.exitCode === 0;
+    if (took) st.locked.add(s.id);
+    else if (out.exitCode !== 75 || !out.stdout.includes(SECTION)) throw new AppError('unprocessable', 'deployment.lock_failed', `Preparing ${L.base} or creating the lock ${L.lock} failed on ${s.name} (exit ${out.exitCode}): ${redactText(out.stderr.trim().slice(-500), ctx.secrets) || 'no error output'}`);
     const report = parseServerReport(out.stdout);
     st.reports.set(s.id, report);
     if (report.projectUser === 'created') remote.note(s, step.name, `created the Unix user ${user}: this project's PHP runs as it`);
     if (report.projectUser === 'missing') remote.note(s, step.name, `warning: could not create the Unix user ${user}; PHP sites cannot be served without it`);
     const missing = REQUIRED_TOOLS.filter((t) => !report.tools.has(t));
     if (missing.length) throw new AppError('unprocessable', 'deployment.server_missing_tools', `${s.name} lacks ${missing.join(', ')}: provision the server first.`);
-    await lock(ctx, remote, s, step, L, lockWaitMs);
-    st.locked.add(s.id);
+    remote.note(s, step.name, took ? 'lock acquired' : (/held by .*/.exec(out.stdout)?.[0] ?? 'lock held'));
+    if (!took) {
+      await lock(ctx, remote, s, step, L, lockWaitMs);
+      st.locked.add(s.id);
+    }
   });
   const currents = [...st.reports.values()].map((r) => r.currentRelease);
   const envCurrent = ctx.environment.current_release_id;

@@ -210,22 +210,31 @@ export class ReleaseStrategy implements DeployStrategy {
     const plan = this.plan(ctx, ctx.framework ?? 'php', ctx.detection);
     try {
       await ctx.steps.run('lock', (step) => lockAll(ctx, remote, step, L, st, this.o.lockWaitMs));
+      // The env file on the servers is the live release's (deploys, compensation and recovery keep it so):
+      // when the target was built with the same variables version there is nothing to write.
+      const live = st.previous ? (await ctx.record.releases()).find((r) => r.id === st.previous) : undefined;
+      const writeEnv = !!plan.envFile && (live?.env_version ?? null) !== target.env_version;
       await ctx.steps.run('env', async (step) => {
         const user = projectUser(ctx.project);
         const parts = [{ label: `check releases/${target.id} is kept`, argv: script(RELEASE_EXISTS, 'release-exists', L.release(target.id)) }];
-        // A release built before projects had their own user has writable paths owned by the old web user: hand them over.
+        // A release built before projects had their own user has writable paths owned by the old web user: hand them over
+        // (the script only changes owners when some file is not the project user's).
         const writable = plan.sharedSpecs.filter((p) => p.startsWith('w:'));
         if (writable.length) parts.push({ label: `make ${writable.length} path(s) writable by ${user}`, argv: script(LINK_SHARED, 'link-shared', L.release(target.id), L.shared, user, ...writable) });
-        if (plan.envFile) {
+        if (plan.envFile && writeEnv) {
           st.envWritten = true;
           parts.push({ label: envLabel(plan.envFile, ctx.variables, `version ${ctx.envVersion} of release ${target.id}`), argv: this.envArgv(L, user, plan.envFile) });
-        }
+        } else if (plan.envFile) ctx.log.line(step.name, 'system', `shared/${plan.envFile} is already variables version ${String(target.env_version)} (that of release ${st.previous}): not rewritten`);
         // One remote command per server; it stops before touching anything when the release is gone.
         const argv = parts.length === 1 ? (parts[0]?.argv ?? []) : sequence(...parts.map((p) => p.argv));
-        await onAll(ctx.servers, (s) => remote.exec(s, step, parts.map((p) => p.label).join('; '), argv, plan.envFile ? { stdin: renderDotenv(ctx.variables) } : {}));
-        step.note(`release ${target.id} (${target.commit.slice(0, 12)})`);
+        await onAll(ctx.servers, (s) => remote.exec(s, step, parts.map((p) => p.label).join('; '), argv, st.envWritten ? { stdin: renderDotenv(ctx.variables) } : {}));
+        step.note(`release ${target.id} (${target.commit.slice(0, 12)})${plan.envFile && !writeEnv ? `; shared/${plan.envFile} unchanged` : ''}`);
       });
-      await ctx.steps.run('healthcheck', (step) => this.previewCheck(ctx, remote, step, L, target.id, plan));
+      // A release that already served with this same configuration (variables, settings, framework) is not
+      // checked again on the preview port: the public check after the switch still runs, and a failure there
+      // switches every server back.
+      if (target.activated_at && target.config_hash === ctx.configHash) await ctx.steps.skip('healthcheck', `release ${target.id} served before with the same configuration; checked publicly after the switch`);
+      else await ctx.steps.run('healthcheck', (step) => this.previewCheck(ctx, remote, step, L, target.id, plan));
       await ctx.steps.run('switch', (step) => this.switchTo(ctx, remote, step, L, target.id, st));
       await ctx.steps.run('verify', (step) => this.publicCheck(ctx, remote, step, plan));
       await ctx.steps.run('cleanup', (step) => unlockAll(ctx, remote, step, L, st));
