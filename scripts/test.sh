@@ -6,6 +6,9 @@ cd "$(dirname "$0")/.."
 
 step() { printf '\n== %s\n' "$*"; }
 
+step "host tools (procps, curl, openssl, openssh-client, git)"
+bash scripts/host-tools.sh
+
 step "dependencies"
 npm ci --no-audit --no-fund
 
