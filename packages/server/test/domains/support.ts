@@ -13,7 +13,7 @@ import path from 'node:path';
 import type { TLSSocket } from 'node:tls';
 import type { AppOptions } from '../../src/app.js';
 import { newId } from '../../src/lib/ids.js';
-import { ALLOW_LOOPBACK_ENV, setupOwner, startTestApp, type Session, type TestApp } from '../support/app.js';
+import { ALLOW_LAB_ENV, setupOwner, startTestApp, type Session, type TestApp } from '../support/app.js';
 import { repoRoot, startServer, type LabServer } from '../support/lab.js';
 import { createKey, createServer, loopbackLookup, waitFor } from '../servers/lab-fixtures.js';
 
@@ -174,7 +174,7 @@ export async function startDomainLab(over: AppOptions['domains'] = {}, dnsServer
   const ca = await ensurePebble();
   const clock = { offsetMs: 0 };
   const t = await startTestApp('sqlite', {
-    env: { ...dnsEnv(dnsServer), ...ALLOW_LOOPBACK_ENV },
+    env: { ...dnsEnv(dnsServer), ...ALLOW_LAB_ENV },
     servers: { ssh: { lookup: loopbackLookup, connectTimeoutMs: 5000 } },
     domains: domainOptions(ca, { clock: () => Date.now() + clock.offsetMs, appRoot: APP_ROOT, ...over }),
   });

@@ -152,5 +152,13 @@ export async function createToken(t: TestApp, session: Session, abilities: strin
 /** The allowance tests give the outbound guard: their Git, DNS and HTTP services listen on loopback. */
 export const ALLOW_LOOPBACK_ENV = { DEVFLOW_OUTBOUND_ALLOW: '127.0.0.0/8,::1/128' } as const;
 
+/**
+ * The allowance of tests that check lab servers over HTTP(S) (domain verification,
+ * certificate checks): loopback, and Docker's bridge networks (172.16.0.0/12),
+ * where the lab containers have their addresses — a private network the test
+ * installation names, as a self-hosted one would name its own.
+ */
+export const ALLOW_LAB_ENV = { DEVFLOW_OUTBOUND_ALLOW: `${ALLOW_LOOPBACK_ENV.DEVFLOW_OUTBOUND_ALLOW},172.16.0.0/12` } as const;
+
 /** An outbound guard that lets tests reach loopback services (and refuses every other private address). */
 export const LOOPBACK = OutboundGuard.fromAllowList(ALLOW_LOOPBACK_ENV.DEVFLOW_OUTBOUND_ALLOW.split(','));
