@@ -45,7 +45,8 @@ describe.each(dialects)('transactional commands on %s', (dialect) => {
   async function projectWithEnvironment(name: string) {
     const p = await t.request('POST', '/api/v1/projects', { session: developer, body: { organizationId: owner.organizationId, name, repositoryUrl: '/nonexistent/repo.git', framework: 'laravel' } });
     expect(p.status, p.text).toBe(201);
-    const env = await t.request('POST', `/api/v1/projects/${String(p.json.id)}/environments`, { session: developer, body: { name: 'production', serverIds: [serverId] } });
+    // Attaching a server is an admin's decision (issue 11); the developer does the rest.
+    const env = await t.request('POST', `/api/v1/projects/${String(p.json.id)}/environments`, { session: owner, body: { name: 'production', serverIds: [serverId] } });
     expect(env.status, env.text).toBe(201);
     const vars = await t.request('PUT', `/api/v1/environments/${String(env.json.id)}/variables`, { session: developer, body: { variables: { APP_ENV: 'production', DB_PASSWORD: 'pw-123456' } } });
     expect(vars.status, vars.text).toBe(200);
