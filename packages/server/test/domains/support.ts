@@ -231,11 +231,24 @@ export async function runJob(t: TestApp, name: string, payload: unknown = {}, ti
   }, timeoutMs, 100);
 }
 
-/** An HTTPS GET to an address with SNI and Host set to the domain, trusting only `ca`. */
+/**
+ * An HTTPS GET to an address with SNI and Host set to the domain, trusting
+ * only `ca`. Each call opens its own connection with a full handshake
+ * (`agent: false`): a kept-alive socket would show the certificate of an
+ * earlier handshake, and a resumed TLS session (nginx's session cache
+ * resumes it while the certificate is unchanged) carries no certificate at
+ * all, so `peer` would be empty rather than what nginx serves now.
+ */
 export function httpsGet(address: string, hostname: string, ca: string, pathname = '/', port = 443): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string; peer: { subjectaltname?: string; valid_to: string; fingerprint256: string } }> {
   return new Promise((resolve, reject) => {
-    const req = https.request({ host: address, port, path: pathname, servername: hostname, headers: { host: hostname }, ca, timeout: 5000 }, (res) => {
-      const peer = (res.socket as TLSSocket).getPeerCertificate();
+    const req = https.request({ host: address, port, path: pathname, servername: hostname, headers: { host: hostname }, ca, timeout: 5000, agent: false }, (res) => {
+      const socket = res.socket as TLSSocket;
+      const peer = socket.getPeerCertificate();
+      if (!peer?.raw) {
+        res.destroy();
+        reject(new Error(`${address}:${port} (${hostname}) presented no certificate${socket.isSessionReused() ? ' (resumed TLS session)' : ''}`));
+        return;
+      }
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (c: string) => (body += c));
