@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addMember, setupOwner, startTestApp, type Session, type TestApp } from '../support/app.js';
-import { createEnvironment, domainOptions, ensurePebble, mockDns, uniqueHost, type Owner } from './support.js';
+import { createEnvironment, dnsEnv, domainOptions, ensurePebble, mockDns, uniqueHost, type Owner } from './support.js';
 
 describe('domain claims across organizations', () => {
   let t: TestApp;
@@ -18,8 +18,10 @@ describe('domain claims across organizations', () => {
 
   beforeAll(async () => {
     const ca = await ensurePebble();
-    t = await startTestApp('sqlite', { domains: domainOptions(ca), loginPerMinute: 1000 });
+    t = await startTestApp('sqlite', { domains: domainOptions(ca), loginPerMinute: 1000, env: dnsEnv() });
     alice = await setupOwner(t);
+    // The installation lets users create organizations (off by default since #11.7), so the rival can own one.
+    expect((await t.request('PATCH', '/api/v1/instance', { session: alice, body: { allowOrganizationCreation: true } })).status).toBe(200);
     // Bob signs up through an invitation, then founds his own organization.
     bob = await addMember(t, alice, 'bob@example.test', 'viewer');
     const org = await t.request('POST', '/api/v1/organizations', { session: bob, body: { name: 'Rival Corp' } });
